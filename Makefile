@@ -1,0 +1,40 @@
+# Every target runs from a fresh clone with only Python 3.11, Java 17, git and gcc.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON := $(abspath $(PY))
+export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
+
+.PHONY: setup sample test bench lint dist clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev,guesslang,tracking]'
+	# guesslang 2.2.1 pins tensorflow==2.5 (no 3.11 build): install it alone, it runs on
+	# the tensorflow-cpu pinned in the guesslang extra (see pipeline/text/guesslang_compat.py)
+	$(PIP) install --quiet --no-deps guesslang==2.2.1
+	touch $@
+
+sample: setup
+	$(VENV)/bin/codecurate sample --out sample
+	$(VENV)/bin/codecurate run --config configs/local.yaml
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) -m pipeline.bench
+
+lint: setup
+	$(VENV)/bin/ruff check pipeline jobs tests scripts
+
+dist: setup
+	$(PY) -m pipeline.dist --out dist
+
+clean:
+	rm -rf sample out dist .pytest_cache

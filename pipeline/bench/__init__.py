@@ -1,0 +1,1 @@
+"""`make bench`: each module here has `run(ctx: BenchContext)` and prints `bench <what>: <figure>`."""

@@ -1,0 +1,36 @@
+"""Drop reasons: every rejected row carries exactly one of these."""
+
+from enum import Enum
+
+
+class DropReason(str, Enum):
+    # extract
+    SKIPPED_CONTENT = "skipped_content"  # listed in skipped_content: SWH never archived the bytes
+    MISSING_CONTENT = "missing_content"  # directory entry points at no content row
+    CONTENT_NOT_VISIBLE = "content_not_visible"  # content.status is hidden/absent
+    MISSING_BLOB = "missing_blob"  # content row exists but the blob store has no object
+    CORRUPT_BLOB = "corrupt_blob"  # blob unreadable (bad gzip, truncated, wrong size)
+    TOO_LARGE = "too_large"
+    BINARY = "binary"  # NUL byte in the data
+    UNDECODABLE = "undecodable"  # no text encoding fits
+    INVALID_PATH = "invalid_path"  # non-UTF-8, control characters, "..", "/" inside a name
+    SYMLINK = "symlink"  # git mode 120000: the blob is a link target, not a file
+    TREE_TOO_DEEP = "tree_too_deep"  # a directory below extract.max_depth (one row per subtree)
+    DUPLICATE_REPOSITORY = "duplicate_repository"  # same root directory as a surviving repo
+    # optout
+    OPTED_OUT = "opted_out"
+    # licenses
+    LICENSE_NON_PERMISSIVE = "license_non_permissive"
+    # languages
+    LANGUAGE_UNKNOWN = "language_unknown"
+    LANGUAGE_EXCLUDED = "language_excluded"
+    VENDOR = "vendor"
+    GENERATED = "generated"
+    # dedup
+    EXACT_DUPLICATE = "exact_duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    # pii
+    PII_DENSE = "pii_dense"
+
+    def __str__(self) -> str:
+        return self.value

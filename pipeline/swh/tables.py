@@ -1,0 +1,72 @@
+"""The SWH graph export's tables: names, columns and types, defined once.
+
+Arrow schemas are the source of truth (import-git writes ORC with them); the reader converts
+them to Spark schemas, so what we write and what we read cannot drift apart. Hash-like columns
+are lowercase hex strings, as the exporter's hash-to-hex writes them.
+"""
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "origin": pa.schema([("id", pa.string()), ("url", pa.string())]),
+    "origin_visit": pa.schema([
+        ("origin", pa.string()), ("visit", pa.int64()), ("date", TS), ("type", pa.string()),
+    ]),
+    "origin_visit_status": pa.schema([
+        ("origin", pa.string()), ("visit", pa.int64()), ("date", TS), ("status", pa.string()),
+        ("snapshot", pa.string()), ("type", pa.string()),
+    ]),
+    "snapshot": pa.schema([("id", pa.string())]),
+    "snapshot_branch": pa.schema([
+        ("snapshot_id", pa.string()), ("name", pa.binary()), ("target", pa.string()),
+        ("target_type", pa.string()),
+    ]),
+    "release": pa.schema([
+        ("id", pa.string()), ("name", pa.binary()), ("message", pa.binary()),
+        ("target", pa.string()), ("target_type", pa.string()), ("author", pa.binary()),
+        ("date", TS), ("date_offset", pa.int16()), ("date_raw_offset_bytes", pa.binary()),
+        ("raw_manifest", pa.binary()),
+    ]),
+    "revision": pa.schema([
+        ("id", pa.string()), ("message", pa.binary()), ("author", pa.binary()), ("date", TS),
+        ("date_offset", pa.int16()), ("date_raw_offset_bytes", pa.binary()),
+        ("committer", pa.binary()), ("committer_date", TS), ("committer_offset", pa.int16()),
+        ("committer_date_raw_offset_bytes", pa.binary()), ("directory", pa.string()),
+        ("type", pa.string()), ("raw_manifest", pa.binary()),
+    ]),
+    "revision_history": pa.schema([
+        ("id", pa.string()), ("parent_id", pa.string()), ("parent_rank", pa.int32()),
+    ]),
+    "revision_extra_headers": pa.schema([
+        ("id", pa.string()), ("key", pa.binary()), ("value", pa.binary()),
+    ]),
+    "directory": pa.schema([("id", pa.string()), ("raw_manifest", pa.binary())]),
+    "directory_entry": pa.schema([
+        ("directory_id", pa.string()), ("name", pa.binary()), ("type", pa.string()),
+        ("target", pa.string()), ("perms", pa.int32()),
+    ]),
+    "content": pa.schema([
+        ("sha1", pa.string()), ("sha1_git", pa.string()), ("sha256", pa.string()),
+        ("blake2s256", pa.string()), ("length", pa.int64()), ("status", pa.string()),
+        ("data", pa.binary()),
+    ]),
+    "skipped_content": pa.schema([
+        ("sha1", pa.string()), ("sha1_git", pa.string()), ("sha256", pa.string()),
+        ("blake2s256", pa.string()), ("length", pa.int64()), ("status", pa.string()),
+        ("reason", pa.string()),
+    ]),
+}
+
+# The tables extract reads; the rest are written by import-git for fidelity but not needed.
+REQUIRED = ("origin", "origin_visit_status", "snapshot_branch", "revision", "directory_entry", "content")
+OPTIONAL = ("skipped_content",)
+
+# GitHub metadata (GH Archive derived), <export>/github/repo_metadata.parquet
+REPO_METADATA = pa.schema([
+    ("repo_name", pa.string()), ("github_id", pa.int64()), ("star_events_count", pa.int64()),
+    ("fork_events_count", pa.int64()), ("gha_license_id", pa.string()),
+    ("default_branch", pa.string()), ("gha_language", pa.string()),
+    ("gha_created_at", TS), ("gha_event_created_at", TS),
+])
