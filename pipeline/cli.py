@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Modules that contribute sub-commands through `register(subparsers)`; each registered parser
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from pipeline.config import ConfigError
     from pipeline.optout import OptOutListError
+    from pipeline.runner import ConservationError, StageFailed
+    from pipeline.swh.reader import ExportError
 
     args = build_parser().parse_args(argv)
     try:
@@ -46,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OptOutListError, UserError) as err:
         print(f"codecurate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except (ExportError, StageFailed, ConservationError) as err:
+        # The cause chain is in the traceback for whoever needs it; the first line says what.
+        if os.environ.get("CODECURATE_DEBUG"):
+            raise
+        print(f"codecurate: error: {err} (set CODECURATE_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

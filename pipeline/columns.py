@@ -47,6 +47,10 @@ PII_COUNTS = "pii_counts"  # map<string,int>: kind -> redactions (pii stage)
 # bookkeeping: present on a stage's tagged output and on rejects, never on kept rows
 DROP_REASON = "drop_reason"  # null = kept
 DUP_OF = "dup_of"  # blob_id of the survivor a duplicate was removed in favour of
+DUP_OF_REPO_NAME = "dup_of_repo_name"  # the survivor's repo_name and path (exact dups share
+DUP_OF_PATH = "dup_of_path"  # the blob_id, so dup_of alone does not say which copy won)
+
+AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH)  # kept only on rejects
 
 # Rejects carry these keys (whichever the frame has) plus the reason: never content.
 REJECT_KEYS = (REPO_NAME, PATH, BLOB_ID, CONTENT_ID, SNAPSHOT_ID, LENGTH_BYTES)

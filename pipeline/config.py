@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -65,23 +66,29 @@ class SparkConfig:
 class ExtractConfig:
     max_file_bytes: int = 10 * MIB  # the-stack-v2 dropped files over 10 MiB
     max_depth: int = 64  # directory levels below the root; deeper subtrees are rejected
-    encodings: tuple[str, ...] = ("utf-8", "utf-16", "cp1252", "latin-1")  # tried in order
 
 
 @dataclass(frozen=True)
 class LicensesConfig:
     keep_types: tuple[str, ...] = ("permissive", "no_license")
     blueoak_lead_is_permissive: bool = False  # Blue Oak's "Lead" tier is permissive in name only
-    scan_timeout_seconds: float = 30.0  # per license file; over it the file counts as undetected
+    scan_timeout_seconds: float = 30.0  # per license file; matches found before it are kept
     max_license_file_bytes: int = 512 * 1024  # ScanCode sees at most this much of a file
-    permissive_list: Optional[str] = None  # None: the list shipped in configs/licenses/
+    spdx_header_chars: int = 8192  # SPDX-License-Identifier lines are looked for this far in
+    # A GPL-family/MPL/EPL/CC-BY-SA/... license in a file's path beats a permissive GitHub license
+    # (the-stack-v2 let GitHub's win: false restores that).
+    copyleft_overrides_gha: bool = True
+    permissive_list: Optional[str] = None  # None: configs/data/licenses/permissive.tsv
 
 
 @dataclass(frozen=True)
 class LanguagesConfig:
     fallback: str = "none"  # "guesslang" or "none": content-only classifier when enry has no answer
+    # Linguist names or aliases from configs/data/languages/aliases.tsv ("cpp" -> "C++")
     allow: tuple[str, ...] = ()  # empty: every detected language
     deny: tuple[str, ...] = ()
+    # guesslang guesses wildly on a few words ("hello" -> Batchfile): shorter files stay unknown
+    min_fallback_chars: int = 64
     drop_vendor: bool = False  # the-stack-v2 kept vendor and generated files, flagged
     drop_generated: bool = False
 
@@ -110,7 +117,8 @@ class PiiConfig:
     keep_example_emails: bool = True  # e.g. user@example.com stays
     dense_reject: bool = True  # reject files that are mostly secrets (pii_dense)
     dense_fraction: float = 0.5  # share of non-blank lines holding a secret to call it dense
-    max_line_chars: int = 10000  # regexes never run on longer lines: they are truncated for scanning
+    dense_min_lines: int = 3  # ...and at least this many secret lines (one key in a 2-line file is not a dump)
+    max_line_chars: int = 10000  # longer lines are scanned in overlapping windows of this size
 
 
 @dataclass(frozen=True)
@@ -265,23 +273,38 @@ def _validate(cfg: Config) -> None:
     check(not cfg.stages or cfg.stages[0] == "extract", "stages", "must start with extract")
     check(cfg.spark.shuffle_partitions > 0, "spark.shuffle_partitions", "must be positive")
     check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
+    # also the release's directory name: digits and dots only, nothing a path could abuse
+    check(re.fullmatch(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)", cfg.release.version) is not None,
+          "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
     check(cfg.extract.max_file_bytes > 0, "extract.max_file_bytes", "must be positive")
     check(cfg.extract.max_depth > 0, "extract.max_depth", "must be positive")
-    for enc in cfg.extract.encodings:
-        try:
-            "".encode(enc)
-        except LookupError as err:
-            raise ConfigError(f"extract.encodings: unknown encoding {enc!r}") from err
     types_ = {"permissive", "no_license", "non_permissive"}
     for t in cfg.licenses.keep_types:
         check(t in types_, "licenses.keep_types", f"{t!r} is not one of {sorted(types_)}")
     check(cfg.licenses.scan_timeout_seconds > 0, "licenses.scan_timeout_seconds", "must be positive")
+    check(cfg.licenses.max_license_file_bytes > 0, "licenses.max_license_file_bytes", "must be positive")
+    check(cfg.licenses.spdx_header_chars >= 0, "licenses.spdx_header_chars", "must be 0 or more")
     check(cfg.languages.fallback in ("guesslang", "none"), "languages.fallback",
           f"must be 'guesslang' or 'none', got {cfg.languages.fallback!r}")
+    check(cfg.languages.min_fallback_chars >= 0, "languages.min_fallback_chars", "must be >= 0")
+    for key in ("allow", "deny"):
+        if not getattr(cfg.languages, key):
+            continue
+        from pipeline.text.languages import unknown_names  # lazy: loads go-enry's shared library
+
+        bad = unknown_names(getattr(cfg.languages, key))
+        check(not bad, f"languages.{key}",
+              f"unknown language(s) {bad}: use GitHub Linguist names (e.g. 'C++', 'Shell') or an "
+              "alias from configs/data/languages/aliases.tsv")
     check(0.0 < cfg.near_dedup.threshold < 1.0, "near_dedup.threshold", "must be in (0, 1)")
     check(16 <= cfg.near_dedup.num_perm <= 1024, "near_dedup.num_perm", "must be in [16, 1024]")
     check(cfg.near_dedup.ngram >= 1, "near_dedup.ngram", "must be at least 1")
+    check(cfg.near_dedup.min_tokens >= 1, "near_dedup.min_tokens", "must be at least 1")
+    check(cfg.near_dedup.max_iterations >= 1, "near_dedup.max_iterations", "must be at least 1")
     check(0.0 < cfg.pii.dense_fraction <= 1.0, "pii.dense_fraction", "must be in (0, 1]")
+    check(cfg.pii.dense_min_lines >= 1, "pii.dense_min_lines", "must be at least 1")
+    # windows overlap by 512 characters (pipeline.text.pii.WINDOW_OVERLAP)
+    check(cfg.pii.max_line_chars >= 1024, "pii.max_line_chars", "must be at least 1024")
 
 
 def _is_uri(path: str) -> bool:

@@ -1,0 +1,8 @@
+"""spark-submit entry point for the extract stage alone (same arguments as `codecurate stage extract`)."""
+
+import sys
+
+from pipeline.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["stage", "extract", *sys.argv[1:]]))

@@ -1,0 +1,8 @@
+"""spark-submit entry point for the optout stage alone (same arguments as `codecurate stage optout`)."""
+
+import sys
+
+from pipeline.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["stage", "optout", *sys.argv[1:]]))

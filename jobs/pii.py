@@ -1,0 +1,8 @@
+"""spark-submit entry point for the pii stage alone (same arguments as `codecurate stage pii`)."""
+
+import sys
+
+from pipeline.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["stage", "pii", *sys.argv[1:]]))
