@@ -130,7 +130,7 @@ def commit_files(
 
 def build_sample(out: Path, packages: tuple[tuple[str, str], ...] = PACKAGES) -> dict:
     """Build the sample in `out`; `packages` narrows the real-code part (tests use one)."""
-    out = Path(out)
+    out = Path(out).absolute()  # git runs in other directories: a relative path would break
     if out.exists() and any(out.iterdir()):
         if not (out / MARKER).exists():
             raise SampleError(f"{out} is not empty and is not a sample directory; refusing to clear it")

@@ -153,6 +153,10 @@ def extracted(spark, tmp_path_factory):
 
 def test_kept_rows(extracted):
     _, kept, _, _ = extracted
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from pipeline.schemas import stage_output_schema
+    assert kept.schema == from_arrow_schema(stage_output_schema("extract"))
     rows = {(r[C.REPO_NAME], r[C.PATH]): r for r in kept.collect()}
     assert sorted(rows) == [
         ("acme/app", "README.md"),
