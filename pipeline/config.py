@@ -122,6 +122,13 @@ class PiiConfig:
 
 
 @dataclass(frozen=True)
+class TrackingConfig:
+    enabled: bool = False  # log each published release to MLflow (the `tracking` extra)
+    uri: str = ""  # MLflow tracking URI, e.g. file:///srv/mlruns or http://mlflow:5000; "": MLflow's default
+    experiment: str = "codecurate"
+
+
+@dataclass(frozen=True)
 class Config:
     input: InputConfig = field(default_factory=InputConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -135,6 +142,7 @@ class Config:
     exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
     near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))
@@ -305,6 +313,7 @@ def _validate(cfg: Config) -> None:
     check(cfg.pii.dense_min_lines >= 1, "pii.dense_min_lines", "must be at least 1")
     # windows overlap by 512 characters (pipeline.text.pii.WINDOW_OVERLAP)
     check(cfg.pii.max_line_chars >= 1024, "pii.max_line_chars", "must be at least 1024")
+    check(bool(cfg.tracking.experiment.strip()), "tracking.experiment", "must not be empty")
 
 
 def _is_uri(path: str) -> bool:

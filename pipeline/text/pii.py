@@ -1,0 +1,696 @@
+"""Find and redact secrets, emails and IP addresses in one file's text (no pyspark here).
+
+Three sources of spans, merged before anything is replaced:
+1. detect-secrets 1.5.0's plugins and filters, run line by line exactly as its own file scan
+   runs them (`_process_line_based_plugins`), but only on lines that pass `PREFILTER`, a regex
+   built from what each plugin looks for. A full scan costs ~0.2 MB/s per core here because
+   every line goes through 26 plugins and a dozen filters through an introspecting call layer;
+   most lines of code cannot hold anything any plugin reports, and the prefilter finds them in
+   one C-level regex pass. `test_pii_prefilter.py` checks it loses nothing against a full scan.
+2. Our own span detectors for formats detect-secrets misses or only half reports (its GitHub
+   and GitLab rules return just the `ghp`/`glpat` prefix group as the "secret").
+3. Emails and public IPv4/IPv6 addresses.
+
+Detected values are never logged or put in an error message: callers get spans, counts by kind
+and the redacted text, nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+EMAIL, PASSWORD, KEY = "<EMAIL>", "<PASSWORD>", "<KEY>"
+
+# Kinds that count as a "secret" for pii_dense (emails and IPs are personal data, not secrets).
+NON_SECRET_KINDS = frozenset({"email", "ipv4", "ipv6"})
+
+# Long lines (minified code, data blobs) are scanned in windows of max_line_chars that overlap
+# by this much, so a secret up to this long that straddles a window edge is still seen whole
+# in one window; the work stays linear in the line length.
+WINDOW_OVERLAP = 512
+
+# A private key block whose END marker is further than this from its BEGIN marker is redacted
+# up to the end of its base64 body instead (a 4096-bit RSA key in PEM is ~3.3 kB).
+MAX_KEY_BLOCK_CHARS = 16384
+
+# detect-secrets' own public-IP plugin is left out: IPs are ours (it knows no resolvers,
+# versions or replacement ranges), and its findings would otherwise become <KEY>.
+EXCLUDED_PLUGINS = frozenset({"IPPublicDetector"})
+
+# secret_type (detect-secrets) -> (our kind, placeholder)
+_DS_KINDS = {
+    "Secret Keyword": ("password", PASSWORD),
+    "Basic Auth Credentials": ("password", PASSWORD),
+    "AWS Access Key": ("aws_key", KEY),
+    "GitHub Token": ("github_token", KEY),
+    "GitLab Token": ("gitlab_token", KEY),
+    "Private Key": ("private_key", KEY),
+    "JSON Web Token": ("jwt", KEY),
+    "Slack Token": ("slack_token", KEY),
+    "Stripe Access Key": ("stripe_key", KEY),
+    "Base64 High Entropy String": ("high_entropy", KEY),
+    "Hex High Entropy String": ("high_entropy", KEY),
+}
+_DS_DEFAULT_KIND = ("api_key", KEY)
+
+
+@dataclass(frozen=True)
+class PiiOptions:
+    emails: bool = True
+    ip_addresses: bool = True
+    secrets: bool = True
+    keep_example_emails: bool = True
+    max_line_chars: int = 10000
+    dense_fraction: float = 0.5
+    dense_min_lines: int = 3
+
+    def __post_init__(self):
+        if self.max_line_chars < 2 * WINDOW_OVERLAP:
+            raise ValueError(f"max_line_chars must be at least {2 * WINDOW_OVERLAP}")
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+    kind: str
+    replacement: str
+
+
+@dataclass
+class Redaction:
+    text: str
+    counts: dict[str, int] = field(default_factory=dict)  # kind -> spans replaced
+    secret_lines: int = 0  # non-blank lines touched by a secret span
+    nonblank_lines: int = 0
+    dense: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# text layout: lines and scan chunks
+
+
+class _Layout:
+    """A text cut into lines, scan lines and chunks.
+
+    Scan lines are the lines, except that a line longer than max_line_chars becomes
+    overlapping windows of that size. Chunks are runs of consecutive short lines (kept together
+    so one regex pass covers many lines) or single windows. Every detector runs on chunks or
+    scan lines, never on an uncapped line.
+    """
+
+    def __init__(self, text: str, max_line_chars: int):
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts = []
+        pos = 0
+        for line in self.lines:
+            self.starts.append(pos)
+            pos += len(line) + 1
+        self.chunks: list[tuple[int, str]] = []
+        self.scan_lines: list[str] = []
+        self.scan_starts: list[int] = []
+        self.has_long_lines = False
+        run_start = None
+        for number, line in enumerate(self.lines):
+            begin = self.starts[number]
+            if len(line) <= max_line_chars:
+                if run_start is None:
+                    run_start = begin
+                self.scan_lines.append(line)
+                self.scan_starts.append(begin)
+                continue
+            self.has_long_lines = True
+            if run_start is not None:
+                self.chunks.append((run_start, text[run_start:begin - 1]))
+                run_start = None
+            step = max_line_chars - WINDOW_OVERLAP
+            for offset in range(0, len(line), step):
+                window = line[offset:offset + max_line_chars]
+                self.chunks.append((begin + offset, window))
+                self.scan_lines.append(window)
+                self.scan_starts.append(begin + offset)
+                if offset + max_line_chars >= len(line):
+                    break
+        if run_start is not None:
+            self.chunks.append((run_start, text[run_start:]))
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.starts, offset) - 1
+
+    def scan_line_of(self, offset: int) -> int:
+        """The last scan line starting at or before offset (for windows: the later one)."""
+        return bisect_right(self.scan_starts, offset) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# detect-secrets, driven on in-memory lines
+
+
+class PrefilterError(RuntimeError):
+    """A detect-secrets plugin has no prefilter rule: findings could be lost."""
+
+
+@dataclass(frozen=True)
+class _Prefilter:
+    """Which lines can hold a detect-secrets finding, in two levels.
+
+    `direct` patterns are cheap enough to run over whole chunks (most have a literal prefix,
+    e.g. `ghp_`, `AKIA`, `BEGIN RSA`); each line they touch is a candidate. The keyword-driven
+    patterns (KeywordDetector and the `<name>_key = <value>` assignment rules of Cloudant,
+    IBM, SoftLayer, AWS) cost 40-140 ms per MB each over whole text, so they run only on lines
+    where `guard` finds one of their mandatory words (key, pass, pw, secret, token, ...) in the
+    case-folded chunk, and then per line.
+    """
+    direct: tuple[re.Pattern, ...]
+    guard: re.Pattern
+    guarded: tuple[re.Pattern, ...]
+
+
+# The words every guarded pattern requires (case-insensitive): KeywordDetector's DENYLIST
+# entries all contain key, pass, pwd, secret or contrase(ñ|n)a; the assignment rules contain
+# key|pwd|pw|password|pass|token, and AWSKeyDetector's second rule starts with "aws".
+_GUARD_WORDS = ("key", "pass", "pw", "secret", "contrase", "token", "aws")
+_GUARDED_WORD_IN_SOURCE = re.compile("|".join(_GUARD_WORDS))
+
+
+@lru_cache(maxsize=1)
+def _detect_secrets():
+    """Configure detect-secrets once per Python process: default plugins and filters, no
+    filter that needs the file on disk. Returns (plugins, scan module, prefilter)."""
+    from detect_secrets.core import scan
+    from detect_secrets.core.log import log as ds_log
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.settings import cache_bust, get_plugins, get_settings
+
+    # detect-secrets' info/debug messages may quote a candidate value ("Skipping ... due to").
+    ds_log.setLevel(logging.WARNING)
+    ds_log.propagate = False
+    cache_bust()  # drops the settings singleton too: configure the fresh one below
+    settings = get_settings()
+    settings.configure_plugins([
+        {"name": cls.__name__}
+        for cls in get_mapping_from_secret_type_to_class().values()
+        if cls.__name__ not in EXCLUDED_PLUGINS
+    ])
+    # is_invalid_file checks that the path exists on disk: ours are paths inside a repository.
+    settings.disable_filters("detect_secrets.filters.common.is_invalid_file")
+    get_plugins.cache_clear()
+    plugins = get_plugins()
+    return plugins, scan, _build_prefilter(plugins)
+
+
+def _build_prefilter(plugins) -> _Prefilter:
+    """Each plugin contributes a necessary condition for it to find anything on a line:
+    - regex plugins: their own denylist patterns, verbatim (same flags, scoped);
+    - KeywordDetector: one of its denylisted keywords;
+    - high-entropy plugins: a quoted run of their charset long enough to pass the entropy limit
+      (a string of n characters has entropy <= log2(n), so it needs n > 2**limit).
+    An unknown plugin type is an error, so a detect-secrets upgrade cannot silently add a plugin
+    the prefilter would starve.
+    """
+    from detect_secrets.plugins import keyword
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+
+    direct, guarded = [], []
+    for plugin in plugins:
+        if isinstance(plugin, RegexBasedDetector):
+            for pattern in plugin.denylist:
+                scoped = re.compile(f"(?{_flag_letters(pattern.flags)}:{pattern.pattern})", re.M)
+                if pattern.flags & re.IGNORECASE and _GUARDED_WORD_IN_SOURCE.search(
+                    pattern.pattern.lower()
+                ):
+                    guarded.append(scoped)
+                else:
+                    direct.append(scoped)
+        elif isinstance(plugin, keyword.KeywordDetector):
+            guarded.append(re.compile("(?i:" + "|".join(keyword.DENYLIST) + ")"))
+        elif isinstance(plugin, HighEntropyStringsPlugin):
+            min_len = math.floor(2 ** plugin.entropy_limit) + 1
+            chars = re.escape(plugin.charset)
+            direct.append(re.compile(f"[\"'][{chars}]{{{min_len},}}[\"']"))
+        else:
+            raise PrefilterError(
+                f"no prefilter rule for detect-secrets plugin {type(plugin).__name__}"
+            )
+    guard = re.compile("|".join(_GUARD_WORDS))
+    return _Prefilter(tuple(direct), guard, tuple(guarded))
+
+
+def _flag_letters(flags: int) -> str:
+    letters = ""
+    for flag, letter in ((re.IGNORECASE, "i"), (re.VERBOSE, "x"), (re.DOTALL, "s")):
+        if flags & flag:
+            letters += letter
+    return letters or "-i"  # "(?-i:...)": a scoped group needs at least one flag letter
+
+
+# Case folding for the guard, length-preserving. re.IGNORECASE lets the Kelvin sign match "k"
+# (str.lower() maps it) and the long s (U+017F) match "s" (str.lower() keeps it): the guard
+# words have no other letter with such a Unicode twin ("i" has two, but no guard word has i).
+def _fold(chunk: str) -> str:
+    folded = chunk.lower()
+    if len(folded) != len(chunk):  # e.g. U+0130 lower-cases to two characters
+        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
+    if "\u017f" in folded:
+        folded = folded.replace("\u017f", "s")
+    return folded
+
+
+def candidate_lines(layout: _Layout) -> list[int]:
+    """Scan-line numbers that may hold a detect-secrets finding.
+
+    A direct match may start on an earlier line (patterns with `\\s` can take a newline) or
+    overlap a window edge, so every scan line a match touches is a candidate. Regex search
+    tries every start position, and a line's own match is never hidden by an earlier match
+    that ends before it; one that reaches into it makes the line a candidate anyway.
+    """
+    _, _, prefilter = _detect_secrets()
+    found: set[int] = set()
+    guarded: set[int] = set()
+    for base, chunk in layout.chunks:
+        for pattern in prefilter.direct:
+            for match in pattern.finditer(chunk):
+                first = layout.scan_line_of(base + match.start())
+                last = layout.scan_line_of(base + max(match.end() - 1, match.start()))
+                found.update(range(first, last + 1))
+        for match in prefilter.guard.finditer(_fold(chunk)):
+            guarded.add(layout.scan_line_of(base + match.start()))
+            if layout.has_long_lines:  # the word may also sit in the earlier, overlapping window
+                guarded.add(layout.scan_line_of(base + match.start() - WINDOW_OVERLAP))
+    for number in guarded - found:
+        if number < 0:
+            continue
+        line = layout.scan_lines[number].rstrip()
+        if any(pattern.search(line) for pattern in prefilter.guarded):
+            found.add(number)
+    return sorted(n for n in found if n >= 0)
+
+
+def detect_secrets_findings(
+    lines: list[str], path: str, numbers: list[int] | None = None
+) -> Iterator[tuple[int, str, str]]:
+    """(0-based line number, secret_type, value) for each finding, as detect-secrets' file scan
+    would report them; `numbers` limits the scan to those lines (None: every line)."""
+    plugins, scan, _ = _detect_secrets()
+    if scan._is_filtered_out(required_filter_parameters=["filename"], filename=path):
+        return  # lock files, swagger files, non-text extensions: detect-secrets skips them
+    stripped = [line.rstrip() for line in lines]
+    for number in range(len(lines)) if numbers is None else numbers:
+        line = stripped[number]
+        context = scan.get_code_snippet(lines=stripped, line_number=number + 1)
+        if scan._is_filtered_out(
+            required_filter_parameters=["line"], filename=path, line=line, context=context
+        ):
+            continue
+        for plugin in plugins:
+            for secret in scan._scan_line(
+                plugin=plugin, filename=path, line=line, line_number=number + 1, context=context
+            ):
+                if not scan._is_filtered_out(
+                    required_filter_parameters=["context"], filename=path,
+                    secret=secret.secret_value, plugin=plugin, line=line, context=context,
+                ):
+                    yield number, secret.type, secret.secret_value
+
+
+def _detect_secrets_spans(layout: _Layout, path: str) -> Iterator[Span]:
+    numbers = candidate_lines(layout)
+    if not numbers:
+        return
+    lines = layout.scan_lines
+    for number, secret_type, value in detect_secrets_findings(lines, path, numbers):
+        if not value:
+            continue
+        if secret_type == "Private Key":
+            continue  # its value is the marker text; the key body is ours (_private_key_spans)
+        kind, placeholder = _DS_KINDS.get(secret_type, _DS_DEFAULT_KIND)
+        base = layout.scan_starts[number]
+        for start, end in _occurrences(lines[number], value):
+            yield Span(base + start, base + end, kind, placeholder)
+
+
+def _occurrences(line: str, value: str) -> Iterator[tuple[int, int]]:
+    """Every occurrence of `value` in `line` that is not part of a longer word: a keyword
+    finding's value "a" (from `pwd = "a"`) must not redact every letter a of the line."""
+    pos = line.find(value)
+    while pos >= 0:
+        end = pos + len(value)
+        before_ok = pos == 0 or not (_is_word(value[0]) and _is_word(line[pos - 1]))
+        after_ok = end == len(line) or not (_is_word(value[-1]) and _is_word(line[end]))
+        if before_ok and after_ok:
+            yield pos, end
+        pos = line.find(value, pos + 1)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _gated_finditer(chunk: str, gate: re.Pattern, regex: re.Pattern, reach: int) -> Iterator[re.Match]:
+    """`regex.finditer(chunk)`, run only near hits of the cheap `gate` (a whole-text pass of the
+    IPv4 regex costs ~140 ms/MB, its gate ~15 ms/MB).
+
+    Needs: `gate` matches inside every match of `regex`; no match is longer than `reach`; and
+    `regex` cannot start inside a longer token (a lookbehind), so starting a search at a
+    window edge finds no fragments. Every match overlapping a gate hit lies in
+    [hit - reach, hit + reach).
+    """
+    done = 0  # every match starting before `done` has been yielded or ruled out
+    for hit in gate.finditer(chunk):
+        if hit.end() <= done:
+            continue
+        lo = max(done, hit.start() - reach)
+        hi = min(len(chunk), hit.end() + reach)
+        limit = hi if hi == len(chunk) else hit.end()  # later starts may be cut off at hi
+        for match in regex.finditer(chunk, lo, hi):
+            if match.start() >= limit:
+                break
+            yield match
+            done = max(done, match.end())
+        done = max(done, limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# own detectors: (regex, kind, placeholder, group whose span is replaced)
+
+class _Detector(NamedTuple):
+    guards: tuple[str, ...]  # the regex runs only on chunks containing one of these literals
+    regex: re.Pattern
+    kind: str
+    placeholder: str
+    group: int  # the group whose span is replaced
+
+
+# Guards keep whole-chunk passes cheap: a regex that starts with a lookbehind gets no literal
+# prefix scan in Python's re (~10 ms/MB each), while `in` runs at memory speed.
+_WORD_BEFORE = r"(?<![A-Za-z0-9_])"
+_WORD_AFTER = r"(?![A-Za-z0-9_])"
+_GITLAB_PREFIXES = ("glpat", "gldt", "glft", "glsoat", "glrt", "glcbt", "glimt", "glptt", "glagent", "gloas")
+
+_OWN_DETECTORS = (
+    # GitHub: classic tokens are prefix + 36 base62; fine-grained ones github_pat_ + 82 chars.
+    _Detector(
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(_WORD_BEFORE + r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})"
+                   + _WORD_AFTER),
+        "github_token", KEY, 0),
+    # detect-secrets reports GitLab tokens by their prefix only ("glpat"): redact the whole.
+    _Detector(
+        tuple(prefix + "-" for prefix in _GITLAB_PREFIXES),
+        re.compile(_WORD_BEFORE + "(?:" + "|".join(_GITLAB_PREFIXES) + r")-[A-Za-z0-9_\-]{20,1024}"
+                   + _WORD_AFTER),
+        "gitlab_token", KEY, 0),
+    # AWS access key ids: 4-character prefix + 16 upper-case base32-ish characters.
+    _Detector(
+        ("AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])"),
+        "aws_key", KEY, 0),
+    # AWS secret keys are 40 base64 characters, too generic to match without the assignment.
+    _Detector(
+        ("ecret", "ECRET"),
+        re.compile(r"(?i:aws_?secret(?:_access)?_?key|secret_?access_?key)[\"'\]]{0,2}[ \t]{0,8}"
+                   r"(?:=>|:=|=|:)[ \t]{0,8}[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])"),
+        "aws_key", KEY, 1),
+    _Detector(
+        ("xox",),
+        re.compile(_WORD_BEFORE + r"xox[abposr]-[A-Za-z0-9-]{10,250}"),
+        "slack_token", KEY, 0),
+    _Detector(
+        ("k_live_",),
+        re.compile(_WORD_BEFORE + r"[rs]k_live_[0-9a-zA-Z]{24,247}" + _WORD_AFTER),
+        "stripe_key", KEY, 0),
+    # JWT: base64url(header).base64url(payload).signature; header and payload are JSON objects,
+    # so both start with eyJ ('{"').
+    _Detector(
+        ("eyJ",),
+        re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,8000}"
+                   r"\.[A-Za-z0-9_-]{0,2000}"),
+        "jwt", KEY, 0),
+    # scheme://user:password@host: only the password is replaced.
+    _Detector(
+        ("://",),
+        re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/?#@'\"<>]{1,128}"
+                   r":([^\s/?#@'\"<>]{1,128})@(?=[A-Za-z0-9\[])"),
+        "password", PASSWORD, 1),
+)
+
+# A URL password that is a placeholder, not a password: ${VAR}, {{var}}, %(x)s, ***, xxx, "password"
+_TEMPLATED = re.compile(
+    r"^(?:\$\{?\w+\}?|\{\{?[^{}]*\}\}?|%\(?\w*\)?s|\*+|x+|X+|\.\.\.|password|pass|secret)$"
+)
+
+_KEY_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY(?: BLOCK)?-----")
+# Between the markers: base64, header lines ("DEK-Info: AES-128-CBC,..."), whitespace, quotes,
+# "\\n" escapes and string concatenation; at least one 32-character base64 run. One character
+# class, so matching stays linear.
+_KEY_BODY = re.compile(r"(?=[\s\S]*?[A-Za-z0-9+/]{32})[A-Za-z0-9+/=\s\"',;:\-\\]*")
+# A PEM body line (base64, maybe quoted in code) or a header line such as "Proc-Type: 4,ENCRYPTED".
+_BASE64_LINE = re.compile(
+    r"[ \t\"']*(?:[A-Za-z0-9+/=]{16,}|[A-Za-z][A-Za-z\-]{2,30}: [^\n]{0,200})[ \t\"',+\\n]*"
+)
+
+
+def _own_spans(layout: _Layout) -> Iterator[Span]:
+    for base, chunk in layout.chunks:
+        for detector in _OWN_DETECTORS:
+            if not any(guard in chunk for guard in detector.guards):
+                continue
+            group = detector.group
+            for match in detector.regex.finditer(chunk):
+                if detector.kind == "password" and _TEMPLATED.match(match.group(group)):
+                    continue
+                yield Span(base + match.start(group), base + match.end(group), detector.kind,
+                           detector.placeholder)
+        if "PRIVATE KEY" in chunk:
+            yield from _private_key_spans(chunk, base)
+
+
+def _private_key_spans(chunk: str, base: int) -> Iterator[Span]:
+    """The whole BEGIN ... END block, also when written inside a string with \\n escapes.
+
+    Only blocks with a key body count: PEM parsers hold both markers as string constants, and
+    the code between them must not become <KEY>.
+    """
+    for match in _KEY_BEGIN.finditer(chunk):
+        end_marker = f"-----END {match.group(1)}PRIVATE KEY"
+        stop = chunk.find(end_marker, match.end(), match.end() + MAX_KEY_BLOCK_CHARS)
+        if stop >= 0 and _KEY_BODY.fullmatch(chunk, match.end(), stop):
+            close = chunk.find("-----", stop + len(end_marker))
+            end = close + 5 if 0 <= close - (stop + len(end_marker)) <= 6 else stop + len(end_marker)
+        else:
+            # No END marker near: take the body lines that look like base64 (or headers).
+            end = match.end()
+            while end < len(chunk) and chunk[end] == "\n":
+                line_end = chunk.find("\n", end + 1)
+                line_end = len(chunk) if line_end < 0 else line_end
+                body = chunk[end + 1:line_end]
+                if not body.strip() or not _BASE64_LINE.fullmatch(body):
+                    break
+                end = line_end
+            if end == match.end():
+                continue  # a marker with no body is not a key
+        yield Span(base + match.start(), base + end, "private_key", KEY)
+
+
+# ---------------------------------------------------------------------------------------------
+# emails
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}"
+    r"@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24})(?![A-Za-z0-9\-])"
+)
+_EMAIL_GATE = re.compile(r"@[A-Za-z0-9]")
+_EMAIL_REACH = 64 + 1 + 8 * 64 + 24  # local part, "@", labels, top-level domain
+# Kept when keep_example_emails: RFC 2606/6761 reserved names can never reach a person.
+_EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+_RESERVED_TLDS = ("test", "example", "invalid", "localhost")
+
+
+def _is_example_email(domain: str) -> bool:
+    domain = domain.lower()
+    if domain.rsplit(".", 1)[-1] in _RESERVED_TLDS:
+        return True
+    return any(domain == d or domain.endswith("." + d) for d in _EXAMPLE_DOMAINS)
+
+
+def _email_spans(layout: _Layout, keep_examples: bool) -> Iterator[Span]:
+    # noreply addresses are redacted too: GitHub's <id>+<login>@users.noreply.github.com
+    # names an account. `git@host:owner/repo` SSH remotes and `scheme://user@host` URL logins
+    # are not mailboxes and stay.
+    for base, chunk in layout.chunks:
+        for match in _gated_finditer(chunk, _EMAIL_GATE, _EMAIL, _EMAIL_REACH):
+            if keep_examples and _is_example_email(match.group(1)):
+                continue
+            if match.group(0).startswith("git@") and chunk.startswith(":", match.end()):
+                continue
+            if chunk.endswith("://", 0, match.start()):
+                continue  # scheme://user@host: a login name in a URL, not a mailbox
+            yield Span(base + match.start(), base + match.end(), "email", EMAIL)
+
+
+# ---------------------------------------------------------------------------------------------
+# IP addresses
+
+_IPV4 = re.compile(
+    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"
+)
+# Candidate IPv6 text; ipaddress decides whether it really is one.
+_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?(?![\w:]|\.\d)")
+_IP_SEARCHES = (
+    (re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"), _IPV4, 16, "ipv4"),
+    (re.compile(r":[0-9A-Fa-f]{0,4}:"), _IPV6, 39 + 16, "ipv6"),  # text, then an embedded IPv4
+)
+# Version-like dotted numbers: "version", "__version__", "Version:", "ver" shortly before.
+# Dotted numbers that are not addresses, told by what shortly precedes them on the line:
+# versions ("version", "__version__", "Version:", "ver", "rev", `pkg==1.0.0.0` pins) and ASN.1
+# object identifiers (`ObjectIdentifier('2.5.4.36')`, "OID 1.3.6.1").
+_VERSION_CONTEXT = re.compile(
+    r"(?i:version|\bver\b|\brev\b|\brelease\b|\boid\b|objectidentifier)|[=<>~!]=[ \t]*[\"'`]?$"
+)
+_VERSION_LOOKBACK = 40
+
+# Public resolvers are infrastructure, not personal data: Google, Cloudflare, Quad9, OpenDNS.
+_PUBLIC_RESOLVERS = frozenset(ipaddress.ip_address(a) for a in (
+    "8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1", "9.9.9.9", "149.112.112.112",
+    "208.67.222.222", "208.67.220.220",
+    "2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111",
+    "2606:4700:4700::1001", "2620:fe::fe", "2620:fe::9",
+))
+_GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+
+# Replacements are a keyed hash of the address: the same address gets the same replacement in
+# every file and run; the ranges are not global, so a second pass leaves them alone. The key is
+# public, so an IPv4 replacement can be reversed by hashing all 2**32 addresses: this hides
+# addresses from reading, not from a determined search.
+_IP_HASH_KEY = b"codecurate-pii-ip-v1"
+
+
+def replacement_ip(value: str) -> str:
+    address = ipaddress.ip_address(value)
+    digest = hashlib.blake2b(address.packed, key=_IP_HASH_KEY, digest_size=16).digest()
+    if address.version == 4:
+        return str(ipaddress.IPv4Address(b"\x0a" + digest[:3]))  # 10.0.0.0/8
+    return str(ipaddress.IPv6Address(b"\xfd" + digest[:15]))  # fd00::/8, unique local
+
+
+def _is_public(address) -> bool:
+    if not address.is_global or address in _PUBLIC_RESOLVERS:
+        return False
+    # Only global unicast IPv6 counts: `a::b`, `dead::beef` in C++ or hex dumps are not hosts.
+    return address.version == 4 or address in _GLOBAL_UNICAST_V6
+
+
+def _ip_spans(layout: _Layout) -> Iterator[Span]:
+    for base, chunk in layout.chunks:
+        for gate, regex, reach, kind in _IP_SEARCHES:
+            for match in _gated_finditer(chunk, gate, regex, reach):
+                if kind == "ipv6" and match.group(0).count(":") < 2:
+                    continue
+                try:
+                    address = ipaddress.ip_address(match.group(0))
+                except ValueError:
+                    continue
+                if not _is_public(address):
+                    continue
+                line_start = chunk.rfind("\n", 0, match.start()) + 1
+                before = chunk[max(line_start, match.start() - _VERSION_LOOKBACK):match.start()]
+                if kind == "ipv4" and _VERSION_CONTEXT.search(before):
+                    continue
+                yield Span(base + match.start(), base + match.end(), kind,
+                           replacement_ip(match.group(0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# putting it together
+
+
+def find_spans(text: str, path: str, options: PiiOptions) -> list[Span]:
+    """Non-overlapping spans to replace, in text order."""
+    return _find_spans(_Layout(text, options.max_line_chars), path, options)
+
+
+def _find_spans(layout: _Layout, path: str, options: PiiOptions) -> list[Span]:
+    spans: list[Span] = []
+    if options.secrets:
+        # own spans first: on equal spans the first label wins, and ours are more specific
+        spans.extend(_own_spans(layout))
+        spans.extend(_detect_secrets_spans(layout, path))
+    if options.emails:
+        spans.extend(_email_spans(layout, options.keep_example_emails))
+    if options.ip_addresses:
+        spans.extend(_ip_spans(layout))
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans in text order.
+
+    Overlapping secret spans become their union, so no fragment of either survives (e.g. a
+    high-entropy string inside a private key block). Emails and IPs are personal data of lower
+    rank: one overlapping a secret is dropped (the secret covers the sensitive part; in
+    `scheme://user:pw@host` the "email" pw@host must not eat the host), and overlapping
+    emails/IPs merge among themselves.
+    """
+    kept: list[Span] = []
+    for rank in (0, 1):
+        layer = sorted(
+            (s for s in spans if s.start < s.end and (s.kind in NON_SECRET_KINDS) == bool(rank)),
+            key=lambda s: (s.start, -s.end),
+        )
+        merged: list[Span] = []
+        for span in layer:
+            if merged and span.start < merged[-1].end:
+                last = merged[-1]
+                merged[-1] = Span(last.start, max(last.end, span.end), last.kind, last.replacement)
+            else:
+                merged.append(span)
+        if rank:
+            merged = [s for s in merged if not _overlaps_any(s, kept)]
+        kept.extend(merged)
+    return sorted(kept)
+
+
+def _overlaps_any(span: Span, ordered: list[Span]) -> bool:
+    i = bisect_right(ordered, (span.start,)) - 1
+    return any(
+        other.start < span.end and span.start < other.end
+        for other in ordered[max(i, 0):i + 2]
+    )
+
+
+def apply_spans(text: str, spans: list[Span]) -> str:
+    out, pos = [], 0
+    for span in spans:
+        out.append(text[pos:span.start])
+        out.append(span.replacement)
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def redact(text: str, path: str, options: PiiOptions) -> Redaction:
+    layout = _Layout(text, options.max_line_chars)
+    spans = _find_spans(layout, path, options)
+    counts: dict[str, int] = {}
+    touched: set[int] = set()
+    for span in spans:
+        counts[span.kind] = counts.get(span.kind, 0) + 1
+        if span.kind not in NON_SECRET_KINDS:
+            touched.update(range(layout.line_of(span.start), layout.line_of(span.end - 1) + 1))
+    nonblank = sum(1 for line in layout.lines if line.strip())
+    secret_lines = sum(1 for n in touched if layout.lines[n].strip())
+    dense = (
+        secret_lines >= options.dense_min_lines
+        and secret_lines / max(nonblank, 1) >= options.dense_fraction
+    )
+    return Redaction(apply_spans(text, spans), counts, secret_lines, nonblank, dense)
