@@ -106,6 +106,7 @@ class NearDedupConfig:
     ngram: int = 5
     min_tokens: int = 5  # files with fewer tokens skip near-dedup and are kept
     verify: bool = True  # drop candidate edges whose signature Jaccard is under the threshold
+    recheck_survivor: bool = True  # keep a component member too far from its survivor; re-cluster those
     max_iterations: int = 100  # connected-components rounds before giving up loudly
 
 
