@@ -162,8 +162,11 @@ def execute_stage(spark, run: Run, stage: str, export=None) -> dict[str, Any]:
         audit = [c for c in C.AUDIT_COLUMNS if c in tagged.columns]
         kept = tagged.filter(reason.isNull()).drop(C.DROP_REASON, *audit)
         kept.write.option("compression", "zstd").parquet(str(out / "kept"))
+        # Rejects: keys, the reason, audit columns, and whatever the stage says explains a
+        # removal (e.g. detected_licenses) -- never content.
+        explain = [c for c in getattr(module, "REJECT_COLUMNS", ()) if c in tagged.columns]
         keys = [c for c in C.REJECT_KEYS if c in tagged.columns]
-        (tagged.filter(reason.isNotNull()).select(*keys, C.DROP_REASON, *audit)
+        (tagged.filter(reason.isNotNull()).select(*keys, C.DROP_REASON, *audit, *explain)
          .write.option("compression", "zstd").parquet(str(out / "rejects")))
         size = F.coalesce(F.col(C.LENGTH_BYTES), F.lit(0)) if C.LENGTH_BYTES in tagged.columns else F.lit(0)
         counts = {

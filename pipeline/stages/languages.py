@@ -23,6 +23,7 @@ from pipeline.text import languages as langs
 
 NAME = "languages"
 REQUIRES = (C.PATH, C.CONTENT)
+REJECT_COLUMNS = (C.LANGUAGE, C.IS_VENDOR, C.IS_GENERATED)  # why a file was excluded
 
 ADDED = (
     StructField(C.LANGUAGE, StringType()),

@@ -30,6 +30,8 @@ from pipeline.text import licenses as L
 
 NAME = "licenses"
 REQUIRES = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.CONTENT, C.GHA_LICENSE_ID)
+# Rejects keep what decided them, so a removal can be audited without re-running ScanCode.
+REJECT_COLUMNS = (C.DETECTED_LICENSES, C.LICENSE_TYPE)
 
 # Stage-internal columns: never leave the stage.
 DIR = "_license_dir"
