@@ -12,14 +12,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from pipeline import columns as C
-
-# GitHub license keys (GH Archive `license.key`) that are permissive: a first, conservative
-# list (ScanCode category Permissive or Public Domain for each). The licenses stage owns the
-# reviewed list in configs/data/licenses/; `gha_permissive` is to read it from there.
-GHA_PERMISSIVE_KEYS = frozenset({
-    "0bsd", "apache-2.0", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "bsl-1.0",
-    "cc0-1.0", "isc", "mit", "mit-0", "ncsa", "postgresql", "unlicense", "upl-1.0", "zlib",
-})
+from pipeline.config import LicensesConfig
+from pipeline.text.licenses import LicenseTables, load_tables
 
 SURVIVOR_COLUMNS = (
     C.GHA_LICENSE_ID, C.STAR_EVENTS_COUNT, C.FORK_EVENTS_COUNT, C.REVISION_DATE, C.VISIT_DATE,
@@ -27,15 +21,22 @@ SURVIVOR_COLUMNS = (
 )
 
 
-def gha_permissive(license_id: Column) -> Column:
-    """True when the GitHub license key is permissive; false for other keys and for null."""
-    return F.coalesce(F.lower(license_id).isin(sorted(GHA_PERMISSIVE_KEYS)), F.lit(False))
+def gha_permissive(license_id: Column, tables: LicenseTables) -> Column:
+    """True when the GitHub license key names a permissive license; false for others and null.
+
+    GitHub keys are lower-cased SPDX ids ('mit', 'apache-2.0'); the permissive list is the one
+    the licenses stage uses (configs/data/licenses/), so both stages agree on what counts.
+    """
+    keys = {spdx.lower() for spdx in tables.permissive if tables.is_permissive(spdx)}
+    keys |= {alias for alias, spdx in tables.aliases.items() if tables.is_permissive(spdx)}
+    return F.coalesce(F.lower(F.trim(license_id)).isin(sorted(keys)), F.lit(False))
 
 
-def survivor_order() -> list[Column]:
+def survivor_order(cfg: LicensesConfig) -> list[Column]:
     """Sort columns, best copy first; ends in (snapshot_id, blob_id) so no two rows tie."""
+    tables = load_tables(cfg.permissive_list, cfg.blueoak_lead_is_permissive)
     return [
-        gha_permissive(F.col(C.GHA_LICENSE_ID)).desc(),
+        gha_permissive(F.col(C.GHA_LICENSE_ID), tables).desc(),
         F.col(C.STAR_EVENTS_COUNT).desc_nulls_last(),
         F.col(C.FORK_EVENTS_COUNT).desc_nulls_last(),
         F.col(C.REVISION_DATE).desc_nulls_last(),

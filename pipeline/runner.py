@@ -123,6 +123,14 @@ def _run_fingerprint(run: Run, stage: str) -> str:
                          run.info["optout_sha256"], list(upto)])
 
 
+def _checkpointer(spark):
+    """Cut lineage: in local mode in memory (about 2x faster on the sample; a lost executor
+    is a lost driver anyway), on a cluster to the checkpoint directory, which survives one."""
+    if spark.sparkContext.master.startswith("local"):
+        return lambda df: df.localCheckpoint(eager=True)
+    return lambda df: df.checkpoint(eager=True)
+
+
 def execute_stage(spark, run: Run, stage: str, export=None) -> dict[str, Any]:
     """Run one stage of `run`, or reuse its complete output; returns its manifest."""
     from pyspark import StorageLevel
@@ -141,7 +149,7 @@ def execute_stage(spark, run: Run, stage: str, export=None) -> dict[str, Any]:
     out.mkdir(parents=True)
     checkpoints = run.run_dir / "_checkpoints"
     spark.sparkContext.setCheckpointDir(str(checkpoints))
-    ctx = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=log)
+    ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log)
     module = stage_module(stage)
     started = time.monotonic()
     spark.sparkContext.setJobDescription(f"codecurate {stage}")

@@ -21,8 +21,8 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     require_columns(files, REQUIRES, NAME)
     # One shuffle by blob_id; a blob copied into 100k repositories is one window group, which
     # Spark sorts with spilling rather than holding in memory.
-    by_blob = Window.partitionBy(C.BLOB_ID).orderBy(*survivor_order())
-    first = Window.partitionBy(C.BLOB_ID).orderBy(*survivor_order()).rowsBetween(
+    by_blob = Window.partitionBy(C.BLOB_ID).orderBy(*survivor_order(cfg.licenses))
+    first = Window.partitionBy(C.BLOB_ID).orderBy(*survivor_order(cfg.licenses)).rowsBetween(
         Window.unboundedPreceding, Window.currentRow)
     ranked = (
         files.withColumn(_RANK, F.row_number().over(by_blob))

@@ -221,7 +221,7 @@ def _walk(roots: DataFrame, export: SwhExport, max_depth: int, ctx: StageContext
     return result
 
 
-def _blob_reader(blob_root: str | None, cap: int):
+def blob_reader(blob_root: str | None, cap: int):
     schema = pa.schema([("_blob", pa.string()), (C.CONTENT, pa.string()),
                         (C.SRC_ENCODING, pa.string()), ("_blob_reason", pa.string())])
 
@@ -279,7 +279,7 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> ExtractResult:
     # Each distinct blob is fetched and decoded once, however many repos hold it.
     wanted = files.filter(F.col(C.DROP_REASON).isNull()).select(
         F.col(C.BLOB_ID).alias("_blob"), "length", "data").dropDuplicates(["_blob"])
-    reader, schema = _blob_reader(cfg.input.blobs, cfg.extract.max_file_bytes)
+    reader, schema = blob_reader(cfg.input.blobs, cfg.extract.max_file_bytes)
     loaded = wanted.mapInArrow(reader, schema)
     files = files.drop("data")
     files = files.join(loaded, files[C.BLOB_ID] == loaded["_blob"], "left").drop("_blob")

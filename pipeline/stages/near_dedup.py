@@ -119,7 +119,7 @@ def _assign(files: DataFrame, labels: DataFrame) -> DataFrame:
     blob_id, repo_name, path and snapshot_id)."""
     clustered = files.select(*SURVIVOR_COLUMNS).join(
         labels.withColumnRenamed(ID, C.BLOB_ID), C.BLOB_ID)
-    best = Window.partitionBy(COMPONENT).orderBy(*survivor_order())
+    best = Window.partitionBy(COMPONENT).orderBy(*survivor_order(cfg.licenses))
     first = (
         clustered.withColumn("_rank", F.row_number().over(best))
         .where("_rank = 1")
