@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pyarrow as pa
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from pipeline import columns as C
@@ -110,16 +110,16 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     else:
         edges = ctx.checkpoint(candidates)
 
-    survivors = _survivors(files, edges, signed, nd, ctx)
+    survivors = _survivors(files, edges, signed, nd, survivor_order(cfg.licenses), ctx)
     return _tag(files, survivors)
 
 
-def _assign(files: DataFrame, labels: DataFrame) -> DataFrame:
+def _assign(files: DataFrame, labels: DataFrame, order: list[Column]) -> DataFrame:
     """Per clustered blob, its component's first file in survivor order (the survivor's
     blob_id, repo_name, path and snapshot_id)."""
     clustered = files.select(*SURVIVOR_COLUMNS).join(
         labels.withColumnRenamed(ID, C.BLOB_ID), C.BLOB_ID)
-    best = Window.partitionBy(COMPONENT).orderBy(*survivor_order(cfg.licenses))
+    best = Window.partitionBy(COMPONENT).orderBy(*order)
     first = (
         clustered.withColumn("_rank", F.row_number().over(best))
         .where("_rank = 1")
@@ -136,7 +136,7 @@ def _assign(files: DataFrame, labels: DataFrame) -> DataFrame:
 
 
 def _survivors(files: DataFrame, edges: DataFrame, signed: DataFrame, nd: NearDedupConfig,
-               ctx: StageContext) -> DataFrame:
+               order: list[Column], ctx: StageContext) -> DataFrame:
     """Decisions for clustered blobs: (blob_id, dup_of, dup_of_repo_name, dup_of_path, snapshot).
 
     Components chain: a-b and b-c similar does not make a and c similar, and the survivor
@@ -151,7 +151,7 @@ def _survivors(files: DataFrame, edges: DataFrame, signed: DataFrame, nd: NearDe
     first_round = True
     for attempt in range(1, nd.max_iterations + 1):
         labels, rounds = connected_components(edges, ctx.checkpoint, nd.max_iterations)
-        by_blob = ctx.checkpoint(_assign(files, labels))
+        by_blob = ctx.checkpoint(_assign(files, labels, order))
         if first_round:
             ctx.metric("cc_rounds", rounds)
             ctx.metric("largest_component",
