@@ -16,7 +16,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -31,8 +31,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class InputConfig:
     export: str = ""  # <export>/orc/<table>/*.orc
-    blobs: Optional[str] = None  # <blobs>/content/<sha1> (gzip); None: use content.data
-    repo_metadata: Optional[str] = None  # GH Archive-derived parquet; None: <export>/github/...
+    blobs: str | None = None  # <blobs>/content/<sha1> (gzip); None: use content.data
+    repo_metadata: str | None = None  # GH Archive-derived parquet; None: <export>/github/...
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class ReleaseConfig:
 
 @dataclass(frozen=True)
 class OptOutConfig:
-    list: Optional[str] = None  # text file, `owner` or `owner/repo` a line; None: nobody opted out
+    list: str | None = None  # text file, `owner` or `owner/repo` a line; None: nobody opted out
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class LicensesConfig:
     # A GPL-family/MPL/EPL/CC-BY-SA/... license in a file's path beats a permissive GitHub license
     # (the-stack-v2 let GitHub's win: false restores that).
     copyleft_overrides_gha: bool = True
-    permissive_list: Optional[str] = None  # None: configs/data/licenses/permissive.tsv
+    permissive_list: str | None = None  # None: configs/data/licenses/permissive.tsv
 
 
 @dataclass(frozen=True)
@@ -321,7 +321,7 @@ def _is_uri(path: str) -> bool:
     return "://" in path
 
 
-def _absolute(path: Optional[str]) -> Optional[str]:
+def _absolute(path: str | None) -> str | None:
     if path is None or _is_uri(path):
         return path
     return str(Path(path).expanduser().absolute())

@@ -22,7 +22,7 @@ class OptOutList:
         return name in self.repos or name.split("/", 1)[0] in self.owners
 
     @classmethod
-    def empty(cls) -> "OptOutList":
+    def empty(cls) -> OptOutList:
         return cls(frozenset(), frozenset(), hashlib.sha256(b"").hexdigest())
 
 

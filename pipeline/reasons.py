@@ -1,9 +1,9 @@
 """Drop reasons: every rejected row carries exactly one of these."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class DropReason(str, Enum):
+class DropReason(StrEnum):
     # extract
     SKIPPED_CONTENT = "skipped_content"  # listed in skipped_content: SWH never archived the bytes
     MISSING_CONTENT = "missing_content"  # directory entry points at no content row
@@ -31,6 +31,3 @@ class DropReason(str, Enum):
     NEAR_DUPLICATE = "near_duplicate"
     # pii
     PII_DENSE = "pii_dense"
-
-    def __str__(self) -> str:
-        return self.value

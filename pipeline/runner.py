@@ -19,7 +19,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class StageFailed(RuntimeError):
 
 
 def log(message: str) -> None:
-    stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
     print(f"[codecurate {stamp}] {message}", file=sys.stderr, flush=True)
 
 
@@ -88,7 +88,7 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
     run_dir = Path(cfg.output.root) / "runs" / run_id
     info = {
         "run_id": run_id,
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
         "config": cfg.to_dict(),
         "config_fingerprint": cfg.fingerprint(),

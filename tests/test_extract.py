@@ -6,11 +6,11 @@ import gzip
 from datetime import timedelta
 
 import pytest
+from swh_fixture import T0, content_row, write_export
 
 from pipeline import columns as C
 from pipeline.config import load_config
 from pipeline.runner import run_pipeline
-from swh_fixture import T0, content_row, write_export
 
 MAIN_PY = b"print('hi')\n"
 README = b"# App\n"

@@ -8,8 +8,8 @@ identical root directory are walked once and kept once. Blobs are read once per 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
@@ -231,7 +231,7 @@ def blob_reader(blob_root: str | None, cap: int):
         for batch in batches:
             for sha1, length, data in zip(batch.column("_blob").to_pylist(),
                                           batch.column("length").to_pylist(),
-                                          batch.column("data").to_pylist()):
+                                          batch.column("data").to_pylist(), strict=True):
                 blob = blobs.load(blob_root, sha1, length, data, cap)
                 out["_blob"].append(sha1)
                 out[C.CONTENT].append(blob.content)

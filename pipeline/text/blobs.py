@@ -10,7 +10,6 @@ import gzip
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
 import charset_normalizer
 
@@ -28,9 +27,9 @@ LEGACY_ENCODINGS = ["cp1252", "latin_1", "cp1251", "koi8_r", "shift_jis", "euc_j
 
 @dataclass(frozen=True)
 class Blob:
-    content: Optional[str]  # decoded text, when the blob is kept
-    encoding: Optional[str]  # e.g. "UTF-8", "ISO-8859-1"; what the bytes were decoded from
-    reason: Optional[DropReason]  # why it was not kept
+    content: str | None  # decoded text, when the blob is kept
+    encoding: str | None  # e.g. "UTF-8", "ISO-8859-1"; what the bytes were decoded from
+    reason: DropReason | None  # why it was not kept
 
 
 @lru_cache(maxsize=8)
@@ -58,7 +57,7 @@ def read_gzip_capped(raw_stream, cap: int) -> bytes:
         return b"".join(parts)
 
 
-def fetch(root: Optional[str], sha1: str, cap: int) -> tuple[Optional[bytes], Optional[DropReason]]:
+def fetch(root: str | None, sha1: str, cap: int) -> tuple[bytes | None, DropReason | None]:
     """The blob's bytes (up to cap + 1), or the reason there are none."""
     if root is None:
         return None, DropReason.MISSING_BLOB
@@ -90,7 +89,7 @@ def _is_sha1(value: str) -> bool:
     return len(value) == 40 and all(c in "0123456789abcdef" for c in value)
 
 
-def decode(data: bytes) -> tuple[Optional[str], Optional[str]]:
+def decode(data: bytes) -> tuple[str | None, str | None]:
     """(text, encoding name), or (None, None) when no text encoding fits."""
     try:
         return data.decode("utf-8"), "UTF-8"
@@ -110,7 +109,7 @@ def _encoding_label(python_name: str) -> str:
     return labels.get(python_name, python_name.replace("_", "-").upper())
 
 
-def load(root: Optional[str], sha1: str, length: Optional[int], inline: Optional[bytes], cap: int) -> Blob:
+def load(root: str | None, sha1: str, length: int | None, inline: bytes | None, cap: int) -> Blob:
     """Fetch (or take inline), check size and binary-ness, decode."""
     if inline is not None:
         data, reason = inline[: cap + 1], None
