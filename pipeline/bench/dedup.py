@@ -25,10 +25,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from pipeline import columns as C
-from pipeline.config import Config, InputConfig, NearDedupConfig
+from pipeline.bench.common import sample_files
+from pipeline.config import Config, NearDedupConfig
 from pipeline.stages import near_dedup
 from pipeline.stages.base import StageContext
 from pipeline.text import minhash
@@ -102,23 +102,6 @@ def _frame(spark, texts: list[tuple[str, str]]) -> DataFrame:
         repo, _, path = name.partition("/")
         rows.append((blob, repo, path, "s", None, None, None, None, None, text))
     return spark.createDataFrame(rows, _SCHEMA)
-
-
-def _sample_files(ctx) -> DataFrame | None:
-    export = Path(ctx.sample) / "export" if ctx.sample else None
-    if export is None or not export.is_dir():
-        return None
-    from pipeline.stages import extract
-    from pipeline.swh.reader import read_export
-
-    # configs/local.yaml keeps the sample's blobs inside the export
-    blobs = next((p for p in (export / "blobs", Path(ctx.sample) / "blobs") if p.is_dir()), None)
-    cfg = Config(input=InputConfig(export=str(export), blobs=str(blobs) if blobs else None))
-    sctx = StageContext(spark=ctx.spark, checkpoint=lambda df: df.localCheckpoint())
-    files = extract.run(read_export(ctx.spark, str(export)), cfg, sctx).files
-    kept = files.filter(F.col(C.DROP_REASON).isNull()).drop(C.DROP_REASON)
-    # one row per blob, as after exact dedup
-    return kept.dropDuplicates([C.BLOB_ID])
 
 
 def _shingle_sets(docs: dict[str, str], ngram: int, min_tokens: int) -> dict[str, frozenset]:
@@ -197,7 +180,8 @@ def run(ctx) -> None:
     nd = cfg.near_dedup
     files, source = None, "sample"
     try:
-        files = _sample_files(ctx)
+        files = sample_files(ctx)
+        files = files.dropDuplicates([C.BLOB_ID]) if files is not None else None  # as after exact dedup
     except Exception as err:  # a broken sample must not hide the synthetic figures
         print(f"bench dedup: sample export unusable ({type(err).__name__}: {err}); using synthetic files")
     boilerplate: set[str] = set()

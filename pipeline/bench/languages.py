@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import random
 import time
-from pathlib import Path
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from pipeline import columns as C
-from pipeline.config import Config, InputConfig, LanguagesConfig
+from pipeline.bench.common import sample_files
+from pipeline.config import Config, LanguagesConfig
 from pipeline.stages import languages as stage
 from pipeline.stages.base import StageContext
 from pipeline.text import languages as langs
@@ -84,20 +84,6 @@ def synthetic_files(n: int, seed: int = 7) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _sample_files(ctx) -> DataFrame | None:
-    export = Path(ctx.sample) / "export" if ctx.sample else None
-    if export is None or not export.is_dir():
-        return None
-    from pipeline.stages import extract
-    from pipeline.swh.reader import read_export
-
-    blobs = Path(ctx.sample) / "blobs"
-    cfg = Config(input=InputConfig(export=str(export), blobs=str(blobs) if blobs.is_dir() else None))
-    sctx = StageContext(spark=ctx.spark, checkpoint=lambda df: df.localCheckpoint())
-    files = extract.run(read_export(ctx.spark, str(export)), cfg, sctx).files
-    return files.filter(F.col(C.DROP_REASON).isNull()).drop(C.DROP_REASON)
-
-
 def _timed_stage(files: DataFrame, cfg: Config, spark) -> float:
     out = stage.run(files, cfg, StageContext(spark=spark, checkpoint=lambda df: df))
     start = time.perf_counter()
@@ -131,7 +117,7 @@ def run(ctx) -> None:
     cores = max(int(ctx.cores), 1)
     files = None
     try:
-        files = _sample_files(ctx)
+        files = sample_files(ctx)
     except Exception as err:  # a broken sample must not hide the synthetic figures
         print(f"bench languages: sample export unusable ({type(err).__name__}: {err}); using synthetic files")
     source = "sample"

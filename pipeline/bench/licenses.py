@@ -19,7 +19,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from pipeline import columns as C
-from pipeline.config import Config, InputConfig
+from pipeline.bench.common import sample_files
+from pipeline.config import Config
 from pipeline.stages import licenses as stage
 from pipeline.stages.base import StageContext
 from pipeline.text import licenses as L
@@ -81,20 +82,6 @@ def synthetic_files(spark, packages: int = SYNTHETIC_PACKAGES) -> tuple[DataFram
     return frame, declared
 
 
-def _sample_files(ctx) -> DataFrame | None:
-    export = Path(ctx.sample) / "export" if ctx.sample else None
-    if export is None or not export.is_dir():
-        return None
-    from pipeline.stages import extract
-    from pipeline.swh.reader import read_export
-
-    blobs = export / "blobs" if (export / "blobs").is_dir() else Path(ctx.sample) / "blobs"
-    cfg = Config(input=InputConfig(export=str(export), blobs=str(blobs) if blobs.is_dir() else None))
-    sctx = StageContext(spark=ctx.spark, checkpoint=lambda df: df.localCheckpoint())
-    files = extract.run(read_export(ctx.spark, str(export)), cfg, sctx).files
-    return files.filter(F.col(C.DROP_REASON).isNull()).drop(C.DROP_REASON)
-
-
 def _declared_file(ctx) -> dict:
     path = Path(ctx.sample) / "declared_licenses.json" if ctx.sample else None
     return json.loads(path.read_text()) if path is not None and path.exists() else {}
@@ -130,7 +117,7 @@ def run(ctx) -> None:
     cores = max(int(ctx.cores), 1)
     files, source, declared = None, "sample", {}
     try:
-        files = _sample_files(ctx)
+        files = sample_files(ctx)
         declared = _declared_ids(_declared_file(ctx))
     except Exception as err:  # a broken sample must not hide the synthetic figures
         print(f"bench licenses: sample export unusable ({type(err).__name__}: {err}); using synthetic files")

@@ -12,10 +12,9 @@ import re
 import time
 from pathlib import Path
 
-from pyspark.sql import functions as F
-
 from pipeline import columns as C
-from pipeline.config import Config, InputConfig
+from pipeline.bench.common import sample_files
+from pipeline.config import Config
 from pipeline.stages import pii as stage
 from pipeline.stages.base import StageContext
 from pipeline.text import pii
@@ -24,21 +23,6 @@ from pipeline.text import pii
 COMPARE_BYTES = 2_000_000
 SITE_PACKAGES_BYTES = 6_000_000
 _CREDENTIAL_WORDS = re.compile(r"(?i)password|secret|token|api_?key")
-
-
-def _sample_files(ctx) -> list[tuple[str, str]] | None:
-    export = Path(ctx.sample) / "export" if ctx.sample else None
-    if export is None or not export.is_dir():
-        return None
-    from pipeline.stages import extract
-    from pipeline.swh.reader import read_export
-
-    blobs = Path(ctx.sample) / "blobs"
-    cfg = Config(input=InputConfig(export=str(export), blobs=str(blobs) if blobs.is_dir() else None))
-    sctx = StageContext(spark=ctx.spark, checkpoint=lambda df: df.localCheckpoint())
-    files = extract.run(read_export(ctx.spark, str(export)), cfg, sctx).files
-    kept = files.filter(F.col(C.DROP_REASON).isNull()).select(C.PATH, C.CONTENT)
-    return [(r[C.PATH], r[C.CONTENT]) for r in kept.collect() if r[C.CONTENT]]
 
 
 def _site_packages_files(limit: int) -> list[tuple[str, str]]:
@@ -73,7 +57,9 @@ def _take(files, limit):
 def run(ctx) -> None:
     files = None
     try:
-        files = _sample_files(ctx)
+        frame = sample_files(ctx)
+        files = None if frame is None else [
+            (r[C.PATH], r[C.CONTENT]) for r in frame.select(C.PATH, C.CONTENT).collect() if r[C.CONTENT]]
     except Exception as err:  # a broken sample must not hide the figures on real code
         print(f"bench pii: sample export unusable ({type(err).__name__}); using site-packages")
     source = "sample"
