@@ -20,6 +20,7 @@ COMMAND_MODULES = (
 EXIT_OK = 0
 EXIT_FAILED = 1  # the pipeline ran and failed (conservation, verification, stage error)
 EXIT_USAGE = 2  # bad command line, bad config, bad input file named in the message
+# 3 (another release holds the lock) and 4 (nothing to release): see pipeline.schedule
 
 
 class UserError(Exception):
@@ -39,23 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from pipeline.config import ConfigError
+    from pipeline.lock import LockError, LockHeld
     from pipeline.optout import OptOutListError
     from pipeline.runner import ConservationError, StageFailed
+    from pipeline.schedule import EXIT_LOCKED, EXIT_NOTHING_TO_RELEASE
     from pipeline.swh.reader import ExportError
+    from pipeline.tracking import TrackingError, TrackingUnavailable
+    from pipeline.versioning import NothingToRelease, VersionError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ConfigError, OptOutListError, UserError) as err:
+    except (ConfigError, OptOutListError, UserError, LockError, VersionError, TrackingUnavailable) as err:
         print(f"codecurate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except (ExportError, StageFailed, ConservationError) as err:
+    except LockHeld as err:
+        print(f"codecurate: {err}", file=sys.stderr)
+        return EXIT_LOCKED
+    except NothingToRelease as err:
+        print(f"codecurate: nothing to release: {err}", file=sys.stderr)
+        return EXIT_NOTHING_TO_RELEASE
+    except (ExportError, StageFailed, ConservationError, TrackingError) as err:
         # The cause chain is in the traceback for whoever needs it; the first line says what.
         if os.environ.get("CODECURATE_DEBUG"):
             raise
         print(f"codecurate: error: {err} (set CODECURATE_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_FAILED
-
 
 if __name__ == "__main__":
     sys.exit(main())

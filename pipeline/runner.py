@@ -74,15 +74,19 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
     from pipeline.stages import optout
     from pipeline.swh.reader import read_export
     from pipeline.version import code_version
+    from pipeline.versioning import curation_config
 
     optouts = optout.load_list(cfg)  # a missing list fails now, not after extract
     if "languages" in cfg.stages:
         stage_module("languages").check_available(cfg)
     export = read_export(spark, cfg.input.export, cfg.input.repo_metadata)
+    # Where and how a run executes (spark.*, output.*, paths, tracking) does not change its
+    # results; what it curates with, the inputs, the opt-out list and the code do.
     identity = {
-        "config_fingerprint": cfg.fingerprint(),
+        "curation_config": curation_config(cfg.to_dict()),
         "tables": export.fingerprints,
         "optout_sha256": optouts.sha256,
+        "code_version": code_version(),
     }
     run_id = run_id or _fingerprint(identity)[:16]
     run_dir = Path(cfg.output.root) / "runs" / run_id
@@ -223,8 +227,11 @@ def execute_stage(spark, run: Run, stage: str, export=None) -> dict[str, Any]:
     return manifest
 
 
-def run_pipeline(cfg: Config, *, run_id: str | None = None, only: str | None = None,
-                 publish: bool = True, spark=None) -> Run:
+def run_pipeline(cfg: Config, *, run_id: str | None = None, only: str | None = None, spark=None) -> Run:
+    """Run the configured stages (or `only` one), resuming what an earlier attempt finished.
+
+    Publishing is pipeline.schedule's job: it holds the output root's lock around run + release.
+    """
     from pipeline.session import build_session
 
     spark = spark or build_session(cfg.spark)
@@ -242,11 +249,6 @@ def run_pipeline(cfg: Config, *, run_id: str | None = None, only: str | None = N
 
             raise UserError(f"stage {stage!r} needs the output of {_previous(cfg, stage)!r} in {run.run_dir}")
         execute_stage(spark, run, stage, export)
-    if publish and not only:
-        from pipeline.release.writer import publish_release
-
-        path = publish_release(spark, run.run_dir, cfg)
-        log(f"release published at {path}")
     _summary(run)
     return run
 
@@ -285,13 +287,18 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
-    run_pipeline(cfg, run_id=args.run_id, publish=not args.no_release)
+    if args.no_release:
+        run_pipeline(cfg, run_id=args.run_id)
+    else:
+        from pipeline.schedule import scheduled_release
+
+        scheduled_release(cfg, version=args.version, run_id=args.run_id)
     return 0
 
 
 def _cmd_stage(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
-    run_pipeline(cfg, run_id=args.run_id, only=args.name, publish=False)
+    run_pipeline(cfg, run_id=args.run_id, only=args.name)
     return 0
 
 
@@ -299,6 +306,8 @@ def register(sub) -> None:
     run = sub.add_parser("run", help="run the configured stages in order and publish a release")
     _add_config_arguments(run)
     run.add_argument("--no-release", action="store_true", help="stop after the last stage")
+    run.add_argument("--version", help="release version: MAJOR.MINOR.PATCH, or 'auto' to derive it from "
+                     "the last release (default: release.version)")
     run.set_defaults(func=_cmd_run)
     stage = sub.add_parser("stage", help="run one stage on the previous stage's output")
     stage.add_argument("name", choices=ALL_STAGES)

@@ -143,7 +143,7 @@ def extracted(spark, tmp_path_factory):
         f"input.export={export}", f"input.blobs={export / 'blobs'}", f"output.root={tmp / 'out'}",
         "stages=[extract]", "extract.max_file_bytes=1000", "extract.max_depth=2",
     ])
-    run = run_pipeline(cfg, publish=False, spark=spark)
+    run = run_pipeline(cfg, spark=spark)
     stage = run.stage_dir("extract")
     kept = spark.read.parquet(str(stage / "kept"))
     rejects = spark.read.parquet(str(stage / "rejects"))

@@ -66,7 +66,7 @@ def test_extract_equals_git_archive(spark, tmp_path):
         f"input.export={export}", f"input.blobs={export / 'blobs'}", f"output.root={tmp_path / 'out'}",
         "stages=[extract]",
     ])
-    run = run_pipeline(cfg, publish=False, spark=spark)
+    run = run_pipeline(cfg, spark=spark)
     kept = spark.read.parquet(str(run.stage_dir("extract") / "kept")).collect()
     for name, repo in repos.items():
         expected = archive(repo)

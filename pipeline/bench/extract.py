@@ -17,7 +17,7 @@ def run(ctx) -> None:
         f"input.export={export}", f"input.blobs={export / 'blobs'}", f"output.root={out}",
         "stages=[extract]", "optout.list=null",
     ])
-    run_ = run_pipeline(cfg, publish=False, spark=ctx.spark)
+    run_ = run_pipeline(cfg, spark=ctx.spark)
     m = json.loads((run_.stage_dir("extract") / "manifest.json").read_text())
     seconds = m["seconds"]
     print(f"bench extract files: {m['rows_in']:,} ({m['rows_kept']:,} kept)")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from pipeline.cli import EXIT_FAILED, EXIT_OK, UserError
+from pipeline.lock import output_lock
 from pipeline.release import layout
 
 
@@ -58,13 +59,14 @@ def _release(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config, args.set)
     run_dir = latest_run(Path(cfg.output.root)) if args.run == "latest" else Path(args.run)
-    spark = build_session(cfg.spark)
-    try:
-        target = publish_release(spark, run_dir, cfg, version=args.version)
-    except layout.ReleaseLayoutError as err:
-        raise UserError(str(err)) from err
-    finally:
-        spark.stop()
+    with output_lock(cfg.output.root, command="codecurate release"):
+        spark = build_session(cfg.spark)
+        try:
+            target = publish_release(spark, run_dir, cfg, version=args.version)
+        except layout.ReleaseLayoutError as err:
+            raise UserError(str(err)) from err
+        finally:
+            spark.stop()
     print(f"published {target}")
     return EXIT_OK
 
@@ -95,9 +97,11 @@ def _diff(args: argparse.Namespace) -> int:
 def _patch(args: argparse.Namespace) -> int:
     from pipeline.release.patch_optout import patch_optout
 
-    try:
-        target = patch_optout(args.release, args.optout, version=args.version, overwrite=args.overwrite)
-    except layout.ReleaseLayoutError as err:
-        raise UserError(str(err)) from err
+    # releases/<version> lives in <output.root>/releases: lock that root, as `run` does
+    with output_lock(args.release.resolve().parent.parent, command="codecurate patch-optout"):
+        try:
+            target = patch_optout(args.release, args.optout, version=args.version, overwrite=args.overwrite)
+        except layout.ReleaseLayoutError as err:
+            raise UserError(str(err)) from err
     print(f"published {target}")
     return EXIT_OK

@@ -19,11 +19,11 @@ from typing import Any
 
 import jsonschema
 
-import pipeline
 from pipeline.release import layout
+from pipeline.resources import data_file
 
 FORMAT = "codecurate-release/1"
-SCHEMA_PATH = Path(pipeline.__file__).parent / "data" / "manifest.schema.json"
+SCHEMA_PATH = data_file("manifest.schema.json")
 
 
 class ManifestError(layout.ReleaseLayoutError):

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
 
 import enry
+
+from pipeline.resources import data_file
 
 ENRY = "enry"
 GUESSLANG = "guesslang"
@@ -30,7 +31,7 @@ FALLBACKS = (GUESSLANG, "none")
 # file start; a 10 MiB blob through cffi and every heuristic regex costs ~100x a typical file.
 MAX_DETECT_BYTES = 512 * 1024
 
-_DATA = Path(__file__).resolve().parent.parent / "data" / "languages"
+_DATA = data_file("languages")
 
 # Same rule as extract's `extension` column: the last suffix of a basename with a non-empty
 # stem, without the dot (".bashrc" has none).

@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import pipeline
+from pipeline.resources import data_file
 
-DATA_DIR = Path(pipeline.__file__).parent / "data" / "licenses"
+DATA_DIR = data_file("licenses")
 
 PERMISSIVE = "permissive"
 NO_LICENSE = "no_license"
@@ -100,7 +101,7 @@ class LicenseTables:
         return spdx_id in self.permissive and not NEVER_PERMISSIVE.match(spdx_id)
 
 
-def _read_tsv(path: Path) -> list[dict[str, str]]:
+def _read_tsv(path: Path | Traversable) -> list[dict[str, str]]:
     try:
         with path.open(newline="") as handle:
             lines = [line for line in handle if not line.startswith("#")]
