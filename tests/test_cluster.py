@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.dist import build_zip
 from pipeline.spark_cluster import local_cluster, submit_args
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -82,6 +83,11 @@ def test_cluster_release_equals_local_release(small_sample):
     run([sys.executable, "-m", "pipeline.cli", "run", "--config", str(config),
          "--set", f"output.root={local_root}"], cwd=base)
 
+    # What a real cluster gets: the package as a --py-files zip (it shadows the editable install
+    # on the executors, so package data must be readable from inside the zip).
+    archive = base / "codecurate.zip"
+    build_zip(ROOT / "pipeline", archive)
+
     pids = []
     with local_cluster(cores=2, memory="4g", python=sys.executable, base=base / "daemons") as cluster:
         pids = cluster.daemon_pids()
@@ -90,6 +96,7 @@ def test_cluster_release_equals_local_release(small_sample):
             cluster.master_url, ROOT / "jobs" / "run_all.py",
             ["--config", str(config), "--set", f"output.root={cluster_root}"],
             python=sys.executable,
+            py_files=archive,
             # ScanCode's index takes ~1.4 GB per Python worker, outside the executor's JVM heap
             conf={"spark.executor.memory": "1g", "spark.cores.max": "2"},
         )
