@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import columns as C
+from pipeline.bench.dedup import edit_lines
 from pipeline.config import Config, NearDedupConfig
 from pipeline.stages import exact_dedup, near_dedup
 from pipeline.stages.base import StageContext, StageInputError
@@ -88,16 +89,7 @@ def _jaccard(a, b):
 
 
 def _edit(text, share, seed, tag):
-    """Insert a new word into about `share` of the non-blank lines."""
-    rng = random.Random(seed)
-    lines = []
-    for i, line in enumerate(text.splitlines()):
-        if line.strip() and rng.random() < share:
-            words = line.split(" ")
-            words.insert(rng.randrange(len(words) + 1), f"{tag}{i}")
-            line = " ".join(words)
-        lines.append(line)
-    return "\n".join(lines)
+    return edit_lines(text, share, random.Random(seed), tag)
 
 
 @pytest.fixture(scope="module")
