@@ -20,9 +20,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet --no-deps guesslang==2.2.1
 	touch $@
 
+# Re-running rebuilds the sample and republishes its release (the sample is scratch data).
 sample: setup
 	$(VENV)/bin/codecurate sample --out sample
-	$(VENV)/bin/codecurate run --config configs/local.yaml
+	$(VENV)/bin/codecurate run --config configs/local.yaml --set release.overwrite=true
 
 test: setup
 	$(VENV)/bin/pytest -q

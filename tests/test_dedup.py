@@ -110,7 +110,11 @@ def planted():
     texts["c2"] = _edit(texts["c1"], 0.1, 6, "qf")
     texts["d0"] = (STDLIB / "heapq.py").read_text()
     texts["d1"] = _edit(texts["d0"], 0.18, 8, "qg")
-    texts["d2"] = _edit(texts["d1"], 0.18, 108, "qh")
+    # Pinned edit seed: a chain with links at J ~0.78 has ends at J ~0.64, within ~2 standard
+    # errors of the 0.7 threshold for a 256-value estimate (sd ~0.03), so whether the ends'
+    # estimate falls under 0.7 depends on the signature's hashing. Seed 104 puts the estimates
+    # at 0.77 (link) and 0.66 (ends) with pipeline.text.minhash's shingle hashing.
+    texts["d2"] = _edit(texts["d1"], 0.18, 104, "qh")
     return texts
 
 
