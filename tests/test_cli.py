@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from swh_fixture import write_export
 
 from pipeline.cli import EXIT_FAILED, EXIT_USAGE, main
-from swh_fixture import write_export
 
 
 def cli(capsys, *args):

@@ -18,8 +18,8 @@ from pipeline import columns as C
 from pipeline.config import load_config
 from pipeline.release.verify import verify_release
 from pipeline.runner import Run
-from pipeline.schedule import scheduled_release
 from pipeline.sample import build_sample
+from pipeline.schedule import scheduled_release
 
 NON_PERMISSIVE_REPOS = {"acme/gpl-app", "acme/lgpl-lib", "acme/mpl-thing"}
 
