@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import timedelta
 
 import pytest
@@ -212,3 +213,18 @@ def test_repo_rejects_and_manifest(extracted):
     assert manifest["rejected_by_reason"]["duplicate_repository"] == 11
     assert manifest["repos_rejected_by_reason"] == {"no_branch": 1, "no_full_visit": 1}
     assert manifest["metrics"]["unknown_visit_statuses"] == ["weird-status"]
+
+
+def test_rerun_resumes_and_an_interrupted_stage_is_redone(spark, extracted, capsys):
+    run, _, _, _ = extracted
+    manifest = run.stage_dir("extract") / "manifest.json"
+    before = manifest.read_text()
+    again = run_pipeline(run.cfg, spark=spark)
+    assert again.run_dir == run.run_dir  # same config, inputs and opt-outs: the same run
+    assert "complete from an earlier attempt" in capsys.readouterr().err
+    assert manifest.read_text() == before  # not rewritten: the stage was skipped
+    # A stage killed before its manifest was written is run again, not trusted.
+    (run.stage_dir("extract") / "kept" / "_SUCCESS").unlink()
+    run_pipeline(run.cfg, spark=spark)
+    assert (run.stage_dir("extract") / "kept" / "_SUCCESS").exists()
+    assert json.loads(manifest.read_text())["rows_kept"] == 5
