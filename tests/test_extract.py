@@ -228,3 +228,20 @@ def test_rerun_resumes_and_an_interrupted_stage_is_redone(spark, extracted, caps
     run_pipeline(run.cfg, spark=spark)
     assert (run.stage_dir("extract") / "kept" / "_SUCCESS").exists()
     assert json.loads(manifest.read_text())["rows_kept"] == 5
+
+
+def test_a_stage_that_loses_rows_fails_the_run(spark, extracted, monkeypatch):
+    from pipeline.runner import ConservationError
+    from pipeline.stages import optout
+    from pipeline.stages.base import untagged
+
+    run, _, _, _ = extracted
+    cfg = load_config(None, [*_overrides(run.cfg), "stages=[extract, optout]"])
+    monkeypatch.setattr(optout, "run", lambda files, cfg, ctx: untagged(files.limit(2)))
+    with pytest.raises(ConservationError, match=r"'optout': 5 rows in, but 2 kept \+ 0 rejected"):
+        run_pipeline(cfg, spark=spark)
+
+
+def _overrides(cfg) -> list[str]:
+    return [f"input.export={cfg.input.export}", f"input.blobs={cfg.input.blobs}",
+            f"output.root={cfg.output.root}", "extract.max_file_bytes=1000", "extract.max_depth=2"]
