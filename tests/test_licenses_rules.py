@@ -112,11 +112,6 @@ def test_is_license_file(path, expected):
     assert L.is_license_file(path) is expected
 
 
-@pytest.mark.parametrize("path,expected", [("LICENSE", ""), ("a/LICENSE", "a"), ("a/b/COPYING", "a/b")])
-def test_parent_dir(path, expected):
-    assert L.parent_dir(path) == expected
-
-
 @pytest.mark.parametrize("text,expected", [
     ("// SPDX-License-Identifier: MIT\nint x;\n", ["MIT"]),
     ("/* SPDX-License-Identifier: GPL-2.0 */\n", ["GPL-2.0-only"]),  # deprecated id -> canonical

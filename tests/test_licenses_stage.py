@@ -1,5 +1,6 @@
 """The licenses stage on tiny Spark frames: the path rule, license_type, the filter, ScanCode in workers."""
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -30,8 +31,11 @@ SCANS_SCHEMA = T.StructType([
 
 
 def _files(spark, rows):
+    # blob_id is the sha1 of the content, as in a real export: identical license texts in
+    # several places (the GPL below, three times in two repositories) share one scan.
     return spark.createDataFrame(
-        [(repo, snap, path, f"blob{i}", gha, content) for i, (repo, snap, path, gha, content) in enumerate(rows)],
+        [(repo, snap, path, hashlib.sha1(content.encode()).hexdigest(), gha, content)
+         for repo, snap, path, gha, content in rows],
         FILES_SCHEMA,
     )
 
@@ -44,6 +48,12 @@ def test_ancestor_dirs(spark):
     frame = spark.createDataFrame([("a.py",), ("a/b.py",), ("a/b/c.py",)], [C.PATH])
     got = {r[C.PATH]: r["dirs"] for r in frame.select(C.PATH, stage.ancestor_dirs(frame[C.PATH]).alias("dirs")).collect()}
     assert got == {"a.py": [""], "a/b.py": ["", "a"], "a/b/c.py": ["", "a", "a/b"]}
+
+
+def test_license_dir(spark):
+    frame = spark.createDataFrame([("LICENSE",), ("a/LICENSE",), ("a/b/COPYING",)], [C.PATH])
+    got = {r[C.PATH]: r["dir"] for r in frame.select(C.PATH, stage.license_dir(frame[C.PATH]).alias("dir")).collect()}
+    assert got == {"LICENSE": "", "a/LICENSE": "a", "a/b/COPYING": "a/b"}
 
 
 def test_path_rule_on_a_hand_built_tree(spark):

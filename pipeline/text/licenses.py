@@ -82,10 +82,6 @@ def is_license_file(path: str) -> bool:
             or LICENSE_NAME_STEM.match(stem) is not None)
 
 
-def parent_dir(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
 # --- the tables --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
