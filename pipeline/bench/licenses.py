@@ -9,6 +9,7 @@ compared with it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sys
@@ -76,8 +77,10 @@ def synthetic_files(spark, packages: int = SYNTHETIC_PACKAGES) -> tuple[DataFram
             body = "".join(f"def f{i}_{k}(x):\n    return x * {k}\n\n" for k in range(rng.randint(10, 60)))
             header = "# SPDX-License-Identifier: MIT\n" if i % 10 == 0 else ""
             rows.append((repo, snapshot, f"{folder}m{i}.py", None, header + body))
+    rows = [(repo, snap, path, hashlib.sha1(text.encode()).hexdigest(), gha, text)
+            for repo, snap, path, gha, text in rows]  # blob_id = sha1 of the content, as extract sets it
     frame = spark.createDataFrame(
-        rows, f"{C.REPO_NAME} string, {C.SNAPSHOT_ID} string, {C.PATH} string, "
+        rows, f"{C.REPO_NAME} string, {C.SNAPSHOT_ID} string, {C.PATH} string, {C.BLOB_ID} string, "
               f"{C.GHA_LICENSE_ID} string, {C.CONTENT} string")
     return frame, declared
 
@@ -132,8 +135,8 @@ def run(ctx) -> None:
     # Start the Python workers and load the ScanCode index in each (~7-11 s, ~1.4 GB per worker),
     # so that the timed runs measure scanning, not start-up.
     warm = spark.createDataFrame(
-        [(f"warm/{i}", "0", "LICENSE", None, "MIT License") for i in range(cores * 2)],
-        files.select(C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.GHA_LICENSE_ID, C.CONTENT).schema,
+        [(f"warm/{i}", "0", "LICENSE", f"{i:040x}", None, "MIT License") for i in range(cores * 4)],
+        files.select(C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.GHA_LICENSE_ID, C.CONTENT).schema,
     ).repartition(cores)
     start = time.perf_counter()
     stage.scan_license_files(warm, cfg.licenses).write.format("noop").mode("overwrite").save()
