@@ -102,14 +102,18 @@ def totals(languages: list[dict[str, Any]], shards: list[dict[str, Any]], repos:
     }
 
 
-def read_run(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "run.json"
+def _read_json(path: Path, when_missing: str) -> dict[str, Any]:
     try:
-        run = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise RunDirError(f"{run_dir} is not a run directory: no run.json") from err
+        raise RunDirError(when_missing) from err
     except (OSError, json.JSONDecodeError) as err:
         raise RunDirError(f"{path}: unreadable: {err}") from err
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "run.json"
+    run = _read_json(path, f"{run_dir} is not a run directory: no run.json")
     if not run.get("stages"):
         raise RunDirError(f"{path}: lists no stages")
     return run
@@ -120,12 +124,7 @@ def stage_summaries(run_dir: Path, names: list[str]) -> list[tuple[dict[str, Any
     out = []
     for name in names:
         path = run_dir / name / "manifest.json"
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise RunDirError(f"run {run_dir.name} is unfinished: stage {name!r} has no manifest") from err
-        except (OSError, json.JSONDecodeError) as err:
-            raise RunDirError(f"{path}: unreadable: {err}") from err
+        raw = _read_json(path, f"run {run_dir.name} is unfinished: stage {name!r} has no manifest")
         try:
             summary = {
                 "stage": name,
