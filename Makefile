@@ -7,7 +7,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: setup sample test bench lint dist clean
+.PHONY: setup sample test test-fast bench lint dist clean
 
 setup: $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev,guesslang,tracking]'
 	# guesslang 2.2.1 pins tensorflow==2.5 (no 3.11 build): install it alone, it runs on
-	# the tensorflow-cpu pinned in the guesslang extra (see pipeline/text/guesslang_compat.py)
+	# the tensorflow-cpu pinned in the guesslang extra (see src/codecurate/text/guesslang_compat.py)
 	$(PIP) install --quiet --no-deps guesslang==2.2.1
 	touch $@
 
@@ -25,17 +25,22 @@ sample: setup
 	$(VENV)/bin/codecurate sample --out sample
 	$(VENV)/bin/codecurate run --config configs/local.yaml --set release.overwrite=true
 
+# Everything: unit, Spark, end-to-end and the standalone-cluster tests (tests/<layer>/).
 test: setup
 	$(VENV)/bin/pytest -q
 
+# The inner loop: pure per-row logic, config, layout and release files; no JVM.
+test-fast: setup
+	$(VENV)/bin/pytest -q tests/unit
+
 bench: setup
-	$(PY) -m pipeline.bench
+	$(PY) -m codecurate.dev.bench
 
 lint: setup
-	$(VENV)/bin/ruff check pipeline jobs tests scripts
+	$(VENV)/bin/ruff check src jobs tests scripts
 
 dist: setup
-	$(PY) -m pipeline.dist --out dist
+	$(PY) -m codecurate.dev.dist --out dist
 
 clean:
 	rm -rf sample out dist .pytest_cache

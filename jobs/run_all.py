@@ -6,7 +6,7 @@
 
 import sys
 
-from pipeline.cli import main
+from codecurate.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["run", *sys.argv[1:]]))

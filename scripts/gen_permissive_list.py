@@ -19,13 +19,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipeline.text.licenses import NEVER_PERMISSIVE  # GPL family, MPL, EPL, CC-BY-SA, SSPL, ...
+from codecurate.text.licenses import NEVER_PERMISSIVE  # GPL family, MPL, EPL, CC-BY-SA, SSPL, ...
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "configs" / "data" / "licenses"
 BLUEOAK_NAME = "blueoak-list-15.0.0.json"
-# npm @blueoak/list 15.0.0, index.json (CC0-1.0); the copy in OUT is used when this is absent
-BLUEOAK_UPSTREAM = Path("/work/shared/data") / BLUEOAK_NAME
+# npm @blueoak/list 15.0.0, index.json (CC0-1.0), kept in OUT: to move to a newer list, replace
+# that file with the `index.json` of `npm pack @blueoak/list@<version>` and re-run this script
 
 SCANCODE_PERMISSIVE_CATEGORIES = ("Permissive", "Public Domain")
 BLUEOAK_TIERS = ("Model", "Gold", "Silver", "Bronze", "Lead")
@@ -57,8 +57,7 @@ def main() -> int:
 
     licenses = load_licenses()  # key -> License, read from the installed YAML files
     spdx_of = {key: lic.spdx_license_key or f"LicenseRef-scancode-{key}" for key, lic in licenses.items()}
-    blueoak_source = BLUEOAK_UPSTREAM if BLUEOAK_UPSTREAM.exists() else OUT / BLUEOAK_NAME
-    blueoak = json.loads(blueoak_source.read_text())
+    blueoak = json.loads((OUT / BLUEOAK_NAME).read_text())
     tier_of = {}
     for tier in blueoak:
         if tier["name"] not in BLUEOAK_TIERS:

@@ -10,8 +10,8 @@ os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
-    from pipeline.config import SparkConfig
-    from pipeline.session import build_session
+    from codecurate.config import SparkConfig
+    from codecurate.spark.session import build_session
 
     session = build_session(
         SparkConfig(

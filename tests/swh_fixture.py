@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.orc as orc
 
-from pipeline.swh.tables import REQUIRED, SCHEMAS
+from codecurate.swh.tables import REQUIRED, SCHEMAS
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -1,0 +1,49 @@
+"""Sub-commands: run, stage."""
+
+from __future__ import annotations
+
+import argparse
+
+from codecurate.config import ALL_STAGES, load_config
+from codecurate.errors import EXIT_OK
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="configs/local.yaml", help="YAML config (default: %(default)s)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set spark.shuffle_partitions=16 (repeatable)")
+    parser.add_argument("--run-id", help="run directory name (default: derived from config and inputs)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config, args.overrides)
+    if args.no_release:
+        from codecurate.run.runner import run_pipeline
+
+        run_pipeline(cfg, run_id=args.run_id)
+    else:
+        from codecurate.ops.schedule import scheduled_release
+
+        scheduled_release(cfg, version=args.version, run_id=args.run_id)
+    return EXIT_OK
+
+
+def _cmd_stage(args: argparse.Namespace) -> int:
+    from codecurate.run.runner import run_pipeline
+
+    cfg = load_config(args.config, args.overrides)
+    run_pipeline(cfg, run_id=args.run_id, only=args.name)
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    run = sub.add_parser("run", help="run the configured stages in order and publish a release")
+    _add_config_arguments(run)
+    run.add_argument("--no-release", action="store_true", help="stop after the last stage")
+    run.add_argument("--version", help="release version: MAJOR.MINOR.PATCH, or 'auto' to derive it from "
+                     "the last release (default: release.version)")
+    run.set_defaults(func=_cmd_run)
+    stage = sub.add_parser("stage", help="run one stage on the previous stage's output")
+    stage.add_argument("name", choices=ALL_STAGES)
+    _add_config_arguments(stage)
+    stage.set_defaults(func=_cmd_stage)

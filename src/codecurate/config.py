@@ -1,0 +1,352 @@
+"""Typed, frozen, validated configuration.
+
+YAML in, frozen dataclasses out. Unknown keys, wrong types and bad values are errors that
+name the key, raised at start-up: a typo must never become a silently ignored setting.
+`--set a.b=value` overrides are parsed as YAML scalars and go through the same checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codecurate.errors import UsageError
+
+ALL_STAGES = ("extract", "optout", "licenses", "languages", "exact_dedup", "near_dedup", "pii")
+MIB = 1024 * 1024
+# A release version, MAJOR.MINOR.PATCH: also the release's directory name, so digits and dots
+# only, nothing a path could abuse. Matched with fullmatch (`$` would let a trailing newline by).
+VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+
+
+class ConfigError(UsageError):
+    """The configuration is unusable; the message names the key."""
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    export: str = ""  # <export>/orc/<table>/*.orc
+    blobs: str | None = None  # <blobs>/content/<sha1> (gzip); None: use content.data
+    repo_metadata: str | None = None  # GH Archive-derived parquet; None: <export>/github/...
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    root: str = "out"  # runs/<run_id>/<stage>/ and releases/<version>/ live here
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    version: str = "0.1.0"
+    shard_size_mb: int = 256  # target uncompressed content per shard
+    ids_only: bool = False  # publish without `content`, as BigCode published the-stack-v2
+    overwrite: bool = False  # re-publishing an existing version is refused unless set
+
+
+@dataclass(frozen=True)
+class OptOutConfig:
+    list: str | None = None  # text file, `owner` or `owner/repo` a line; None: nobody opted out
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str = "local[2]"  # ignored under spark-submit, which sets the master itself
+    app_name: str = "codecurate"
+    shuffle_partitions: int = 8
+    show_progress: bool = True  # Spark's console progress bar
+    conf: dict[str, str] = field(default_factory=dict)  # any other spark.* setting
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    max_file_bytes: int = 10 * MIB  # the-stack-v2 dropped files over 10 MiB
+    max_depth: int = 64  # directory levels below the root; deeper subtrees are rejected
+
+
+@dataclass(frozen=True)
+class LicensesConfig:
+    keep_types: tuple[str, ...] = ("permissive", "no_license")
+    blueoak_lead_is_permissive: bool = False  # Blue Oak's "Lead" tier is permissive in name only
+    scan_timeout_seconds: float = 30.0  # per license file; matches found before it are kept
+    max_license_file_bytes: int = 512 * 1024  # ScanCode sees at most this much of a file
+    spdx_header_chars: int = 8192  # SPDX-License-Identifier lines are looked for this far in
+    # A GPL-family/MPL/EPL/CC-BY-SA/... license in a file's path beats a permissive GitHub license
+    # (the-stack-v2 let GitHub's win: false restores that).
+    copyleft_overrides_gha: bool = True
+    permissive_list: str | None = None  # None: configs/data/licenses/permissive.tsv
+
+
+@dataclass(frozen=True)
+class LanguagesConfig:
+    fallback: str = "none"  # "guesslang" or "none": content-only classifier when enry has no answer
+    # Linguist names or aliases from configs/data/languages/aliases.tsv ("cpp" -> "C++")
+    allow: tuple[str, ...] = ()  # empty: every detected language
+    deny: tuple[str, ...] = ()
+    # guesslang guesses wildly on a few words ("hello" -> Batchfile): shorter files stay unknown
+    min_fallback_chars: int = 64
+    drop_vendor: bool = False  # the-stack-v2 kept vendor and generated files, flagged
+    drop_generated: bool = False
+
+
+@dataclass(frozen=True)
+class ExactDedupConfig:
+    pass
+
+
+@dataclass(frozen=True)
+class NearDedupConfig:
+    num_perm: int = 256
+    threshold: float = 0.7
+    seed: int = 42
+    ngram: int = 5
+    min_tokens: int = 5  # files with fewer tokens skip near-dedup and are kept
+    verify: bool = True  # drop candidate edges whose signature Jaccard is under the threshold
+    recheck_survivor: bool = True  # keep a component member too far from its survivor; re-cluster those
+    max_iterations: int = 100  # connected-components rounds before giving up loudly
+
+
+@dataclass(frozen=True)
+class PiiConfig:
+    emails: bool = True
+    ip_addresses: bool = True
+    secrets: bool = True
+    keep_example_emails: bool = True  # e.g. user@example.com stays
+    dense_reject: bool = True  # reject files that are mostly secrets (pii_dense)
+    dense_fraction: float = 0.5  # share of non-blank lines holding a secret to call it dense
+    dense_min_lines: int = 3  # ...and at least this many secret lines (one key in a 2-line file is not a dump)
+    max_line_chars: int = 10000  # longer lines are scanned in overlapping windows of this size
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    enabled: bool = False  # log each published release to MLflow (the `tracking` extra)
+    uri: str = ""  # MLflow tracking URI, e.g. file:///srv/mlruns or http://mlflow:5000; "": MLflow's default
+    experiment: str = "codecurate"
+
+
+@dataclass(frozen=True)
+class Config:
+    input: InputConfig = field(default_factory=InputConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    release: ReleaseConfig = field(default_factory=ReleaseConfig)
+    optout: OptOutConfig = field(default_factory=OptOutConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    stages: tuple[str, ...] = ALL_STAGES
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    licenses: LicensesConfig = field(default_factory=LicensesConfig)
+    languages: LanguagesConfig = field(default_factory=LanguagesConfig)
+    exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
+    near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# Config sections/keys that say where or how a run happens, not what it publishes: they change
+# neither a run's identity nor the release version (codecurate.ops.versioning).
+IGNORED_SECTIONS = ("spark", "output", "input", "tracking")
+IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("optout", "list"))
+
+
+def curation_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The part of a resolved config that decides which rows are published and how."""
+    kept = {k: v for k, v in config.items() if k not in IGNORED_SECTIONS}
+    for section, key in IGNORED_KEYS:
+        if isinstance(kept.get(section), dict) and key in kept[section]:
+            kept[section] = {k: v for k, v in kept[section].items() if k != key}
+    return kept
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Config:
+    """Read YAML (or nothing: defaults), apply `a.b=value` overrides, validate, resolve paths."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text()
+        except OSError as err:
+            raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+        try:
+            raw = yaml.safe_load(text) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    for item in overrides:
+        _apply_override(raw, item)
+    cfg = _build(Config, raw, "")
+    _validate(cfg)
+    return _resolve_paths(cfg)
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set takes key=value, got {item!r}")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"--set {key}: value {text!r} is not a YAML scalar") from err
+    node = raw
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: {part!r} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix or 'config'} must be a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        names = ", ".join(f"{prefix}{k}" for k in unknown)
+        raise ConfigError(f"unknown config key(s): {names} (known here: {', '.join(sorted(known))})")
+    values = {}
+    for name in known & set(raw):
+        values[name] = _coerce(hints[name], raw[name], f"{prefix}{name}")
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key + ".")
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, key)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return tuple(_coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        return {str(k): _scalar_text(v, f"{key}.{k}") for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # `version: 1.0` in YAML is a float; a string key means the text the user typed
+            return str(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported config type {hint!r}")
+
+
+def _scalar_text(value: Any, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise ConfigError(f"{key} must be a scalar, got {value!r}")
+
+
+def _validate(cfg: Config) -> None:
+    def check(ok: bool, key: str, message: str) -> None:
+        if not ok:
+            raise ConfigError(f"{key}: {message}")
+
+    check(bool(cfg.input.export), "input.export", "is required (the SWH export directory)")
+    check(bool(cfg.output.root), "output.root", "is required")
+    for name in cfg.stages:
+        check(name in ALL_STAGES, "stages", f"unknown stage {name!r}; stages are {', '.join(ALL_STAGES)}")
+    order = [ALL_STAGES.index(s) for s in cfg.stages]
+    check(order == sorted(order) and len(set(order)) == len(order), "stages",
+          f"must be a subsequence of {', '.join(ALL_STAGES)}")
+    check(not cfg.stages or cfg.stages[0] == "extract", "stages", "must start with extract")
+    check(cfg.spark.shuffle_partitions > 0, "spark.shuffle_partitions", "must be positive")
+    check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
+    check(VERSION_RE.fullmatch(cfg.release.version) is not None,
+          "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
+    check(cfg.extract.max_file_bytes > 0, "extract.max_file_bytes", "must be positive")
+    check(cfg.extract.max_depth > 0, "extract.max_depth", "must be positive")
+    types_ = {"permissive", "no_license", "non_permissive"}
+    for t in cfg.licenses.keep_types:
+        check(t in types_, "licenses.keep_types", f"{t!r} is not one of {sorted(types_)}")
+    check(cfg.licenses.scan_timeout_seconds > 0, "licenses.scan_timeout_seconds", "must be positive")
+    check(cfg.licenses.max_license_file_bytes > 0, "licenses.max_license_file_bytes", "must be positive")
+    check(cfg.licenses.spdx_header_chars >= 0, "licenses.spdx_header_chars", "must be 0 or more")
+    check(cfg.languages.fallback in ("guesslang", "none"), "languages.fallback",
+          f"must be 'guesslang' or 'none', got {cfg.languages.fallback!r}")
+    check(cfg.languages.min_fallback_chars >= 0, "languages.min_fallback_chars", "must be >= 0")
+    check(0.0 < cfg.near_dedup.threshold < 1.0, "near_dedup.threshold", "must be in (0, 1)")
+    check(16 <= cfg.near_dedup.num_perm <= 1024, "near_dedup.num_perm", "must be in [16, 1024]")
+    check(cfg.near_dedup.ngram >= 1, "near_dedup.ngram", "must be at least 1")
+    check(cfg.near_dedup.min_tokens >= 1, "near_dedup.min_tokens", "must be at least 1")
+    check(cfg.near_dedup.max_iterations >= 1, "near_dedup.max_iterations", "must be at least 1")
+    check(0.0 < cfg.pii.dense_fraction <= 1.0, "pii.dense_fraction", "must be in (0, 1]")
+    check(cfg.pii.dense_min_lines >= 1, "pii.dense_min_lines", "must be at least 1")
+    # windows overlap by 512 characters (codecurate.text.pii.WINDOW_OVERLAP)
+    check(cfg.pii.max_line_chars >= 1024, "pii.max_line_chars", "must be at least 1024")
+    check(bool(cfg.tracking.experiment.strip()), "tracking.experiment", "must not be empty")
+
+
+def _is_uri(path: str) -> bool:
+    return "://" in path
+
+
+def _absolute(path: str | None) -> str | None:
+    if path is None or _is_uri(path):
+        return path
+    return str(Path(path).expanduser().absolute())
+
+
+def _resolve_paths(cfg: Config) -> Config:
+    """Relative paths are relative to the working directory; recorded absolute."""
+    return dataclasses.replace(
+        cfg,
+        input=InputConfig(
+            export=_absolute(cfg.input.export),
+            blobs=_absolute(cfg.input.blobs),
+            repo_metadata=_absolute(cfg.input.repo_metadata),
+        ),
+        output=OutputConfig(root=_absolute(cfg.output.root)),
+        optout=OptOutConfig(list=_absolute(cfg.optout.list)),
+        licenses=dataclasses.replace(cfg.licenses, permissive_list=_absolute(cfg.licenses.permissive_list)),
+    )

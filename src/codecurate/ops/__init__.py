@@ -1,0 +1,1 @@
+"""Operations around runs: the output-root lock, scheduled releases, version derivation, tracking."""

@@ -1,0 +1,1 @@
+"""Releases: layout on disk, writer, manifest, card, changelog, verify, patch-optout."""

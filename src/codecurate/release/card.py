@@ -1,0 +1,165 @@
+"""The dataset card (README.md) and its charts, written from the manifest alone.
+
+Everything here is derived from manifest.json, so a patch release regenerates its card the
+same way a full release writes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from codecurate.release import layout
+
+
+def write_card(release_dir: Path, built: dict[str, Any]) -> None:
+    charts = release_dir / layout.CHARTS_DIR
+    charts.mkdir(exist_ok=True)
+    _chart_languages(built["data"]["languages"], charts / "languages.png")
+    _chart_stages(built["data"]["stages"], charts / "stages.png")
+    (release_dir / layout.CARD).write_text(card_text(built), encoding="utf-8")
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def card_text(built: dict[str, Any]) -> str:
+    release, data = built["release"], built["data"]
+    version = release["version"]
+    config = data["source"]["config"] or {}
+    licenses = config.get("licenses", {})
+    keep = ", ".join(licenses.get("keep_types", ["permissive", "no_license"]))
+    totals = data["totals"]
+    ids_only = data["options"]["ids_only"]
+    first_file = data["files"][0]["path"] if data["files"] else "data/<language>/train-00000-of-00001.parquet"
+    lines = [
+        "---",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+        "  - split: train",
+        "    path: data/*/*.parquet",
+        "---",
+        "",
+        f"# codecurate code dataset, version {version}",
+        "",
+        "Source code files from a Software Heritage graph export, curated by codecurate: "
+        "license-filtered, language-tagged, exactly and near-deduplicated, PII-redacted, with "
+        "opted-out repositories removed. Columns follow BigCode's the-stack-v2."
+        + (" This is the ids-only variant: no `content`; fetch blobs from Software Heritage by "
+           "`blob_id`." if ids_only else ""),
+        "",
+        f"- files: {totals['rows']:,} from {totals['repos']:,} repositories, {_human(totals['bytes'])} of source",
+        f"- data files: {totals['data_files']} Parquet (zstd) shards, {_human(totals['parquet_bytes'])}",
+        f"- code version: `{release['code_version']}`; config fingerprint `{data['source']['config_fingerprint']}`",
+        f"- data fingerprint (sha256 of the manifest's data section): `{release['data_sha256']}`",
+        "- integrity: `SHA256SUMS` (`sha256sum -c SHA256SUMS`), or `codecurate verify <this directory>`",
+        "",
+        "## Languages",
+        "",
+        "| language | directory | files | bytes | shards |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for lang in sorted(data["languages"], key=lambda x: -x["bytes"]):
+        name = lang["language"] if lang["language"] is not None else "(not detected)"
+        lines.append(f"| {name} | `data/{lang['dir']}/` | {lang['rows']:,} | {_human(lang['bytes'])} | {lang['shards']} |")
+    lines += ["", "![files and bytes per language](charts/languages.png)", "",
+              "## What each stage removed", "",
+              "| stage | files in | kept | removed | by reason |", "|---|---:|---:|---:|---|"]
+    for stage in data["stages"]:
+        reasons = ", ".join(f"{r}: {n:,}" for r, n in stage["rejected_by_reason"].items()) or "-"
+        lines.append(f"| {stage['stage']} | {stage['rows_in']:,} | {stage['rows_kept']:,} | "
+                     f"{stage['rows_rejected']:,} | {reasons} |")
+    recheck = data["optout_recheck"]["rows_removed"]
+    patched = sum(p["rows_removed"] for p in data["patches"])
+    lines += [
+        f"| release (opt-out re-check) | | | {recheck:,} | opted_out: {recheck:,} |",
+        *([f"| opt-out patches | | | {patched:,} | opted_out: {patched:,} |"] if data["patches"] else []),
+        "", "![files removed per stage](charts/stages.png)", "",
+        "## License policy", "",
+        f"Files are kept when their license type is one of: {keep}. A file gets the licenses of the "
+        "license files (LICENSE, COPYING, NOTICE, README..., SPDX headers) in its directory and every "
+        "ancestor directory, detected with ScanCode; the repository's GitHub license, when known, "
+        "takes precedence, as in the-stack-v2. Permissive means ScanCode's Permissive and Public "
+        "Domain categories plus the Blue Oak Council list"
+        + (" including its \"Lead\" tier." if licenses.get("blueoak_lead_is_permissive") else
+           " without its \"Lead\" tier.")
+        + " `detected_licenses` and `license_type` are published with every file: check them "
+        "against your use. `no_license` files carry no license grant; whether to use them is your call.",
+        "",
+        "## How to load", "",
+        "pyarrow:", "", "```python", "import pyarrow.dataset as ds",
+        'table = ds.dataset("data/", format="parquet").to_table()', "```", "",
+        "Spark:", "", "```python", 'df = spark.read.parquet("data/*/*.parquet")', "```", "",
+        "DuckDB:", "", "```sql", "SELECT language, count(*) FROM read_parquet('data/*/*.parquet') GROUP BY 1;", "```", "",
+        "Hugging Face `datasets`:", "", "```python", "from datasets import load_dataset",
+        'ds = load_dataset("parquet", data_files={"train": "data/*/*.parquet"}, split="train")',
+        f'one_language = load_dataset("parquet", data_files="{first_file.rsplit("/", 1)[0]}/*.parquet", split="train")',
+        "```", "",
+        "Rows in every shard are sorted by " + ", ".join(f"`{k}`" for k in data["sort_order"]) + ".",
+        "",
+        "## Opting out", "",
+        "Repository owners can have their code removed: send the account (`owner`, removes every "
+        "repository of the account) or the repository (`owner/repo`) to the maintainers of this "
+        "release. The list is applied at the start of the pipeline, re-checked before every "
+        "release, and between pipeline runs a patch release (`codecurate patch-optout`) removes "
+        "newly listed repositories. Please delete earlier versions you hold, and use the latest.",
+        "",
+        "See CHANGELOG.md for what changed since the previous release and manifest.json for full provenance.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a cluster driver
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    # no "Software" key: the image bytes then depend only on what is drawn
+    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
+
+
+def _chart_languages(languages: list[dict[str, Any]], path: Path) -> None:
+    plt = _pyplot()
+    top = sorted(languages, key=lambda x: -x["bytes"])[:30]  # 30 bars stay legible at 100 dpi
+    names = [x["language"] or "(none)" for x in top]
+    fig, (ax_files, ax_bytes) = plt.subplots(1, 2, figsize=(12, max(3, 0.3 * len(top) + 1.5)))
+    ax_files.barh(names, [x["rows"] for x in top])
+    ax_files.set_title("files per language")
+    ax_bytes.barh(names, [x["bytes"] / (1024 * 1024) for x in top])
+    ax_bytes.set_title("MiB per language")
+    for ax in (ax_files, ax_bytes):
+        ax.invert_yaxis()
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _chart_stages(stages: list[dict[str, Any]], path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 4))
+    names = [s["stage"] for s in stages]
+    reasons = sorted({r for s in stages for r in s["rejected_by_reason"]})
+    left = [0] * len(stages)
+    for reason in reasons:
+        values = [s["rejected_by_reason"].get(reason, 0) for s in stages]
+        ax.barh(names, values, left=left, label=reason)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_title("files removed per stage, by reason")
+    ax.invert_yaxis()
+    if reasons:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)

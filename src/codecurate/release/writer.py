@@ -1,0 +1,260 @@
+"""Publish a run's last kept rows as a versioned release.
+
+How shards come out byte-identical: each row's shard is a pure function of the row
+(xxhash64(repo_name, path) mod the language's shard count, which comes from a deterministic
+aggregate), Spark only groups rows by shard, and each shard is written by one Python worker
+that sorts its rows by (repo_name, path, blob_id) in pyarrow and writes them with pinned
+settings (layout.PARQUET_OPTIONS). Neither the partitioning of the input nor task retries can
+change the bytes. Workers write into the staging directory, so output.root must be a
+filesystem every executor can see (local mode, or a shared mount on a cluster).
+
+Shards are written in parallel; only per-shard metadata (rows, bytes, sha256) and one small
+per-language aggregate reach the driver.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from codecurate import columns as C
+from codecurate.config import MIB, Config
+from codecurate.release import layout, manifest, publish
+from codecurate.run.layout import OutputRoot, RunDir, RunDirError
+from codecurate.stages.optout import with_opted_out
+from codecurate.text.optout import read_optout_list
+from codecurate.version import code_version
+
+ROW_OVERHEAD_BYTES = 256  # metadata columns per row, for shard sizing (ids are ~200 bytes of hex)
+_DIR = "_release_dir"
+_SHARD = "_release_shard"
+_OPTED_OUT = "_release_opted_out"
+
+
+def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version: str | None = None) -> Path:
+    """Write releases/<version>/ from the run's last stage; return its path."""
+    run_dir = Path(run_dir)
+    version = version or cfg.release.version
+    layout.parse_version(version)
+    releases_root = OutputRoot(Path(cfg.output.root)).releases
+    source = RunDir(run_dir)
+    run = source.read_info()
+    stages = stage_summaries(source, run["stages"])
+    last = run["stages"][-1]
+
+    with publish.staged(releases_root, version, overwrite=cfg.release.overwrite) as staging:
+        files = spark.read.parquet(str(source.kept(last)))
+        shards, languages, recheck, repos = _write_data(files, cfg, staging)
+        data = {
+            "source": {
+                "config": run.get("config", {}),
+                "config_fingerprint": run.get("config_fingerprint", ""),
+                "inputs": run.get("inputs", {}),
+                "optout_sha256": run.get("optout_sha256"),
+            },
+            "options": {"shard_size_mb": cfg.release.shard_size_mb, "ids_only": cfg.release.ids_only},
+            "parquet": parquet_settings(),
+            "columns": layout.schema_to_json(layout.release_schema(cfg.release.ids_only)),
+            "sort_order": list(layout.SORT_KEYS),
+            "stages": [summary for _, summary in stages],
+            "language_detectors": language_detectors(stages),
+            "optout_recheck": recheck,
+            "patches": [],
+            "totals": totals(languages, shards, repos),
+            "languages": languages,
+            "files": shards,
+        }
+        previous = layout.previous_version(releases_root, version)
+        built = manifest.build(
+            version=version, code_version=run.get("code_version") or code_version(),
+            run_id=run.get("run_id"), previous=previous, data=data,
+        )
+        publish.finish_release(staging, built, releases_root / previous if previous else None)
+    return releases_root / version
+
+
+def parquet_settings() -> dict[str, Any]:
+    options = layout.PARQUET_OPTIONS
+    return {
+        "compression": options["compression"],
+        "compression_level": options["compression_level"],
+        "row_group_size": options["row_group_size"],
+        "version": options["version"],
+        "created_by": layout.parquet_created_by(),
+    }
+
+
+def totals(languages: list[dict[str, Any]], shards: list[dict[str, Any]], repos: int) -> dict[str, int]:
+    return {
+        "rows": sum(lang["rows"] for lang in languages),
+        "bytes": sum(lang["bytes"] for lang in languages),
+        "repos": repos,
+        "data_files": len(shards),
+        "parquet_bytes": sum(s["bytes"] for s in shards),
+    }
+
+
+def stage_summaries(run_dir: RunDir, names: list[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(raw stage manifest, the counts a release records) per stage, in run order."""
+    out = []
+    for name in names:
+        path = run_dir.manifest_path(name)
+        raw = run_dir.read_manifest(name)
+        try:
+            summary = {
+                "stage": name,
+                "rows_in": int(raw["rows_in"]),
+                "rows_kept": int(raw["rows_kept"]),
+                "rows_rejected": int(raw["rows_rejected"]),
+                "rejected_by_reason": {str(k): int(v) for k, v in sorted(raw.get("rejected_by_reason", {}).items())},
+                "bytes_in": raw.get("bytes_in"),
+                "bytes_kept": raw.get("bytes_kept"),
+            }
+        except (KeyError, TypeError, ValueError) as err:
+            raise RunDirError(f"{path}: missing or bad count: {err}") from err
+        out.append((raw, summary))
+    return out
+
+
+def language_detectors(stages: list[tuple[dict[str, Any], dict[str, Any]]]) -> Any:
+    for raw, summary in stages:
+        if summary["stage"] == "languages":
+            return (raw.get("metrics") or {}).get("detectors")
+    return None
+
+
+def _write_data(files: DataFrame, cfg: Config, staging: Path):
+    missing = [c for c in layout.REQUIRED if c not in files.columns]
+    if missing:
+        raise RunDirError(f"the last stage's kept rows lack {missing}; a release needs {list(layout.REQUIRED)}")
+    schema = layout.release_schema(cfg.release.ids_only)
+    present = [f.name for f in schema if f.name in files.columns]
+
+    optout = read_optout_list(cfg.optout.list) if cfg.optout.list else None
+    if optout is not None:
+        files = with_opted_out(files, optout, _OPTED_OUT)
+    excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
+    language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
+    size = F.lit(ROW_OVERHEAD_BYTES)
+    if not cfg.release.ids_only and C.CONTENT in files.columns:
+        size = size + F.coalesce(F.octet_length(C.CONTENT), F.lit(0))
+    length = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(0)
+    tagged = files.select(*present, language.alias("_lang"), excluded.alias(_OPTED_OUT),
+                          size.alias("_size"), length.cast("long").alias("_length"))
+
+    stats = (
+        tagged.groupBy("_lang", _OPTED_OUT)
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum("_length").alias("bytes"), F.sum("_size").alias("size"))
+        .collect()
+    )
+    removed = sum(r["rows"] for r in stats if r[_OPTED_OUT])
+    kept_stats = {r["_lang"]: r for r in stats if not r[_OPTED_OUT]}
+    dirs = layout.language_dirs(list(kept_stats))
+    target = cfg.release.shard_size_mb * MIB
+    planned = {lang: max(1, math.ceil(r["size"] / target)) for lang, r in kept_stats.items()}
+
+    kept = tagged.filter(~F.col(_OPTED_OUT))
+    repos = kept.select(F.countDistinct(C.REPO_NAME)).first()[0] if kept_stats else 0
+    written: list[dict[str, Any]] = []
+    if kept_stats:
+        dir_map = F.create_map(*[x for lang, d in dirs.items() if lang is not None for x in (F.lit(lang), F.lit(d))]) \
+            if any(lang is not None for lang in dirs) else None
+        count_map = F.create_map(*[x for lang, n in planned.items() if lang is not None for x in (F.lit(lang), F.lit(n))]) \
+            if any(lang is not None for lang in planned) else None
+        unknown_dir = F.lit(dirs.get(None, layout.UNKNOWN_DIR))
+        unknown_count = F.lit(planned.get(None, 1))
+        lang_col = F.col("_lang")
+        dir_col = F.when(lang_col.isNull(), unknown_dir).otherwise(dir_map[lang_col] if dir_map is not None else unknown_dir)
+        count_col = F.when(lang_col.isNull(), unknown_count).otherwise(
+            count_map[lang_col] if count_map is not None else unknown_count)
+        shard_col = F.pmod(F.xxhash64(C.REPO_NAME, C.PATH), count_col.cast("long")).cast("int")
+        prepared = (
+            kept.withColumn(_DIR, dir_col)
+            .withColumn(_SHARD, shard_col)
+            .select(*present, _DIR, _SHARD)
+            .repartition(sum(planned.values()), _DIR, _SHARD)
+            .sortWithinPartitions(_DIR, _SHARD, *layout.SORT_KEYS)
+        )
+        data_root = str(staging / layout.DATA_DIR)
+        ids_only = cfg.release.ids_only
+        out_schema = "dir string, shard int, rows long, bytes long, sha256 string"
+        results = prepared.mapInArrow(lambda it: _write_shards(it, data_root, ids_only), out_schema).collect()
+        written = [r.asDict() for r in results]
+    shards = _name_shards(staging, written)
+    languages = []
+    for lang, r in sorted(kept_stats.items(), key=lambda kv: dirs[kv[0]]):
+        in_files = sum(s["rows"] for s in shards if s["language_dir"] == dirs[lang])
+        if in_files != r["rows"]:
+            raise layout.ReleaseLayoutError(
+                f"language {lang!r}: {r['rows']} rows to publish but {in_files} written to shards"
+            )
+        languages.append({
+            "language": lang, "dir": dirs[lang], "rows": int(r["rows"]), "bytes": int(r["bytes"] or 0),
+            "shards": sum(1 for s in shards if s["language_dir"] == dirs[lang]),
+        })
+    recheck = {"optout_sha256": optout.sha256 if optout else None, "rows_removed": int(removed)}
+    return shards, languages, recheck, int(repos)
+
+
+def _write_shards(batches: Iterator[pa.RecordBatch], data_root: str, ids_only: bool) -> Iterator[pa.RecordBatch]:
+    """Executor side: rows arrive grouped by (dir, shard); write each group as one shard file."""
+    schema = layout.release_schema(ids_only)
+    pending: list[pa.Table] = []
+    key = None
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        dirs = table.column(_DIR).to_pylist()
+        shards = table.column(_SHARD).to_pylist()
+        start = 0
+        for i in range(1, len(dirs) + 1):
+            if i < len(dirs) and (dirs[i], shards[i]) == (dirs[start], shards[start]):
+                continue
+            run_key = (dirs[start], shards[start])
+            if key is not None and run_key != key:
+                yield _flush(pending, key, data_root, schema)
+                pending = []
+            key = run_key
+            pending.append(table.slice(start, i - start))
+            start = i
+    if pending:
+        yield _flush(pending, key, data_root, schema)
+
+
+def _flush(pending: list[pa.Table], key: tuple[str, int], data_root: str, schema: pa.Schema) -> pa.RecordBatch:
+    directory, shard = key
+    rows = layout.sort_rows(layout.conform(pa.concat_tables(pending), schema))
+    path = Path(data_root) / directory / f"shard-{shard:05d}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size, digest = layout.write_shard(rows, path)
+    return pa.RecordBatch.from_pydict(
+        {"dir": [directory], "shard": [shard], "rows": [rows.num_rows], "bytes": [size], "sha256": [digest]},
+        schema=pa.schema([("dir", pa.string()), ("shard", pa.int32()), ("rows", pa.int64()),
+                          ("bytes", pa.int64()), ("sha256", pa.string())]),
+    )
+
+
+def _name_shards(staging: Path, written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rename shard-NNNNN files to train-i-of-n (n = shards that got rows; hashing can leave gaps)."""
+    for leftover in (staging / layout.DATA_DIR).glob("*/.partial-*"):
+        leftover.unlink()  # from a task attempt that died mid-write; its retry wrote the shard
+    by_dir: dict[str, dict[str, dict[str, Any]]] = {}
+    for item in written:
+        by_dir.setdefault(item["dir"], {})[f"shard-{item['shard']:05d}.parquet"] = item
+    files = []
+    for directory in sorted(by_dir):
+        items = by_dir[directory]
+        renamed = publish.rename_shards(staging / layout.DATA_DIR / directory,
+                                        [(item["shard"], name) for name, item in items.items()])
+        for old, new in renamed:
+            item = items[old]
+            files.append({
+                "path": f"{layout.DATA_DIR}/{directory}/{new}", "language_dir": directory,
+                "rows": int(item["rows"]), "bytes": int(item["bytes"]), "sha256": item["sha256"],
+            })
+    return files

@@ -1,0 +1,1 @@
+"""Run orchestration: the run directory layout and the runner that executes stages."""

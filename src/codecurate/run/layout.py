@@ -1,0 +1,144 @@
+"""What a run is on disk. The one owner of these names: everyone else asks this module.
+
+    <output.root>/
+      .codecurate.lock                  held by the process publishing (codecurate.ops.lock)
+      runs/<run_id>/
+        run.json                        resolved config, fingerprints, inputs, opt-out sha256
+        <stage>/kept/                   Parquet: rows that passed (the next stage's input)
+        <stage>/rejects/                Parquet: keys + drop_reason (+ audit columns), never content
+        <stage>/repo_rejects/           the source stage only: origins that yielded no file
+        <stage>/manifest.json           counts, bytes, seconds, metrics; written last
+        _checkpoints/                   scratch for lineage cuts; removed after each stage
+      releases/<version>/               codecurate.release.layout owns what is inside
+
+A stage directory without its manifest is unfinished; readers trust manifests, not globs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codecurate.errors import UsageError
+
+RUNS = "runs"
+RELEASES = "releases"
+RUN_FILE = "run.json"
+STAGE_MANIFEST = "manifest.json"
+KEPT = "kept"
+REJECTS = "rejects"
+REPO_REJECTS = "repo_rejects"
+CHECKPOINTS = "_checkpoints"
+SUCCESS_MARKER = "_SUCCESS"  # written by Spark when a Parquet directory is complete
+
+
+class RunDirError(UsageError):
+    """A run directory is missing, unfinished or unreadable; the message names the file."""
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write aside and rename: a reader never sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path, when_missing: str) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise RunDirError(when_missing) from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunDirError(f"{path}: unreadable: {err}") from err
+
+
+@dataclass(frozen=True)
+class OutputRoot:
+    path: Path
+
+    @property
+    def runs(self) -> Path:
+        return self.path / RUNS
+
+    @property
+    def releases(self) -> Path:
+        return self.path / RELEASES
+
+    def run(self, run_id: str) -> RunDir:
+        return RunDir(self.runs / run_id)
+
+    def latest_run(self) -> RunDir:
+        """The run started last (run.json's started_at, then name) that has a run.json."""
+        candidates = []
+        for path in self.runs.iterdir() if self.runs.is_dir() else ():
+            try:
+                started = json.loads((path / RUN_FILE).read_text(encoding="utf-8")).get("started_at") or ""
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            candidates.append((str(started), path.name, path))
+        if not candidates:
+            raise RunDirError(f"no runs under {self.runs}; run `codecurate run` first or pass --run RUN_DIR")
+        return RunDir(max(candidates)[2])
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def run_file(self) -> Path:
+        return self.path / RUN_FILE
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS
+
+    def stage(self, name: str) -> Path:
+        return self.path / name
+
+    def kept(self, name: str) -> Path:
+        return self.path / name / KEPT
+
+    def rejects(self, name: str) -> Path:
+        return self.path / name / REJECTS
+
+    def repo_rejects(self, name: str) -> Path:
+        return self.path / name / REPO_REJECTS
+
+    def manifest_path(self, name: str) -> Path:
+        return self.path / name / STAGE_MANIFEST
+
+    def has_manifest(self, name: str) -> bool:
+        return self.manifest_path(name).exists()
+
+    def read_info(self) -> dict[str, Any]:
+        info = read_json(self.run_file, f"{self.path} is not a run directory: no {RUN_FILE}")
+        if not info.get("stages"):
+            raise RunDirError(f"{self.run_file}: lists no stages")
+        return info
+
+    def write_info(self, info: dict[str, Any]) -> None:
+        write_json(self.run_file, info)
+
+    def read_manifest(self, name: str) -> dict[str, Any]:
+        return read_json(self.manifest_path(name),
+                         f"run {self.run_id} is unfinished: stage {name!r} has no manifest")
+
+    def write_manifest(self, name: str, manifest: dict[str, Any]) -> None:
+        write_json(self.manifest_path(name), manifest)
+
+    def is_complete(self, name: str, fingerprint: str) -> bool:
+        """The stage's manifest is there, was written for this exact input, and its outputs are whole."""
+        try:
+            recorded = json.loads(self.manifest_path(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return False
+        return recorded.get("run_fingerprint") == fingerprint and all(
+            (part / SUCCESS_MARKER).exists() for part in (self.kept(name), self.rejects(name)))

@@ -1,0 +1,276 @@
+"""The runner: all I/O and counting around the stages.
+
+For each stage: read the previous stage's kept rows (the source reads the export), call the
+stage (lazy), then persist the tagged result once and write kept rows, rejects (keys + reason,
+never content) and, last, the stage manifest. Conservation is checked on every stage: rows in =
+kept + rejected, and the kept rows re-read from disk are as many as were counted.
+
+A run's id is derived from its config, inputs, opt-out list and code version, so re-running
+after a crash lands in the same run directory and skips stages whose manifests are complete
+and match. Where things live on disk is codecurate.run.layout's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from codecurate import columns as C
+from codecurate.config import Config, curation_config
+from codecurate.errors import PipelineError, UsageError
+from codecurate.run.layout import OutputRoot, RunDir
+from codecurate.stages import registry
+from codecurate.stages.base import Source, Stage, StageContext
+
+
+class ConservationError(PipelineError):
+    """A stage lost or invented rows."""
+
+
+class StageFailed(PipelineError):
+    """A stage raised; the message names the stage and the cause."""
+
+
+def log(message: str) -> None:
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    print(f"[codecurate {stamp}] {message}", file=sys.stderr, flush=True)
+
+
+def fingerprint(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Run:
+    cfg: Config
+    dir: RunDir
+    info: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return self.dir.run_id
+
+    @property
+    def run_dir(self) -> Path:
+        return self.dir.path
+
+
+def prepare_run(spark, cfg: Config, run_id: str | None = None):
+    """Check what can be checked before any work, and describe the run: (Run, export)."""
+    from codecurate.spark.export import read_export
+    from codecurate.stages.optout import load_list
+    from codecurate.version import code_version
+
+    for stage in registry():
+        if stage.name in cfg.stages:
+            stage.check(cfg)  # missing extras, unreadable lists: fail now, not after extract
+    optouts = load_list(cfg)
+    export = read_export(spark, cfg.input.export, cfg.input.repo_metadata)
+    # Where and how a run executes (spark.*, output.*, paths, tracking) does not change its
+    # results; what it curates with, the inputs, the opt-out list and the code do.
+    identity = {
+        "curation_config": curation_config(cfg.to_dict()),
+        "tables": export.fingerprints,
+        "optout_sha256": optouts.sha256,
+        "code_version": code_version(),
+    }
+    run_dir = OutputRoot(Path(cfg.output.root)).run(run_id or fingerprint(identity)[:16])
+    info = {
+        "run_id": run_dir.run_id,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code_version": code_version(),
+        "config": cfg.to_dict(),
+        "config_fingerprint": cfg.fingerprint(),
+        "inputs": {
+            "export": cfg.input.export,
+            "blobs": cfg.input.blobs,
+            "repo_metadata": cfg.input.repo_metadata,
+            "tables": export.fingerprints,
+        },
+        "optout_sha256": optouts.sha256,
+        "stages": list(cfg.stages),
+    }
+    return Run(cfg, run_dir, info), export
+
+
+def _stage_fingerprint(run: Run, stage: str) -> str:
+    # A stage's output depends on everything the run id covers plus the stages before it.
+    upto = run.cfg.stages[: run.cfg.stages.index(stage) + 1]
+    return fingerprint([run.info["config_fingerprint"], run.info["inputs"]["tables"],
+                        run.info["optout_sha256"], list(upto)])
+
+
+def _checkpointer(spark):
+    """Cut lineage: in local mode in memory (about 2x faster on the sample; a lost executor
+    is a lost driver anyway), on a cluster to the checkpoint directory, which survives one."""
+    if spark.sparkContext.master.startswith("local"):
+        return lambda df: df.localCheckpoint(eager=True)
+    return lambda df: df.checkpoint(eager=True)
+
+
+def _tag(spark, run: Run, stage: Source | Stage, export, ctx: StageContext):
+    """(tagged files, repository rejects or None, rows in or None when the source counts them)."""
+    if isinstance(stage, Source):
+        result = stage.read(export, run.cfg, ctx)
+        return result.files, result.repos, None  # every traversed entry comes out tagged
+    source = spark.read.parquet(str(run.dir.kept(_previous(run.cfg, stage.name))))
+    return stage.run(source, run.cfg, ctx), None, source.count()
+
+
+def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects) -> dict[str, Any]:
+    """Write kept, rejects (and repository rejects); return the counts from one aggregation."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    name = stage.name
+    tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)
+    reason = F.col(C.DROP_REASON)
+    audit = [c for c in C.AUDIT_COLUMNS if c in tagged.columns]
+    kept = tagged.filter(reason.isNull()).drop(C.DROP_REASON, *audit)
+    kept.write.option("compression", "zstd").parquet(str(run.dir.kept(name)))
+    # Rejects: keys, the reason, audit columns, and whatever the stage says explains a
+    # removal (e.g. detected_licenses) -- never content.
+    explain = [c for c in stage.reject_columns if c in tagged.columns]
+    keys = [c for c in C.REJECT_KEYS if c in tagged.columns]
+    (tagged.filter(reason.isNotNull()).select(*keys, C.DROP_REASON, *audit, *explain)
+     .write.option("compression", "zstd").parquet(str(run.dir.rejects(name))))
+    size = F.coalesce(F.col(C.LENGTH_BYTES), F.lit(0)) if C.LENGTH_BYTES in tagged.columns else F.lit(0)
+    counts = {row[0]: (row[1], row[2])
+              for row in tagged.groupBy(reason).agg(F.count(F.lit(1)), F.sum(size)).collect()}
+    repo_counts = None
+    if repo_rejects is not None:
+        repo_rejects.write.option("compression", "zstd").parquet(str(run.dir.repo_rejects(name)))
+        repo_counts = dict(repo_rejects.groupBy(C.DROP_REASON).count().collect())
+    tagged.unpersist()
+    return {"rows": counts, "repos": repo_counts}
+
+
+def _manifest(spark, run: Run, stage: str, rows_in: int | None, counts: dict[str, Any],
+              seconds: float, ctx: StageContext) -> dict[str, Any]:
+    """The stage manifest, after checking conservation against the rows written."""
+    rows = dict(counts["rows"])
+    kept_rows, kept_bytes = rows.pop(None, (0, 0))
+    rejected = {str(k): v[0] for k, v in sorted(rows.items())}
+    total = kept_rows + sum(rejected.values())
+    rows_in = total if rows_in is None else rows_in
+    written = spark.read.parquet(str(run.dir.kept(stage))).count()
+    if rows_in != total or written != kept_rows:
+        raise ConservationError(
+            f"stage {stage!r}: {rows_in} rows in, but {kept_rows} kept + {total - kept_rows} rejected"
+            f" (and {written} kept rows written)")
+    manifest = {
+        "stage": stage,
+        "rows_in": rows_in,
+        "rows_kept": kept_rows,
+        "rows_rejected": total - kept_rows,
+        "rejected_by_reason": rejected,
+        "bytes_in": kept_bytes + sum(v[1] for v in rows.values()),
+        "bytes_kept": kept_bytes,
+        "bytes_rejected_by_reason": {str(k): v[1] for k, v in sorted(rows.items())},
+        "seconds": seconds,
+        "config_fingerprint": run.info["config_fingerprint"],
+        "run_fingerprint": _stage_fingerprint(run, stage),
+        "metrics": ctx.metrics,
+    }
+    if counts["repos"] is not None:
+        manifest["repos_rejected_by_reason"] = {str(k): v for k, v in sorted(counts["repos"].items())}
+    return manifest
+
+
+def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
+    """Run one stage of `run`, or reuse its complete output; returns its manifest."""
+    stage = _registered(run.cfg, name)
+    out = run.dir.stage(name)
+    if run.dir.is_complete(name, _stage_fingerprint(run, name)):
+        manifest = run.dir.read_manifest(name)
+        log(f"[{name}] complete from an earlier attempt: {manifest['rows_kept']:,} kept, skipped")
+        return manifest
+    if out.exists():
+        shutil.rmtree(out)  # an interrupted attempt: start this stage over
+    out.mkdir(parents=True)
+    spark.sparkContext.setCheckpointDir(str(run.dir.checkpoints))
+    ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log)
+    started = time.monotonic()
+    spark.sparkContext.setJobDescription(f"codecurate {name}")
+    log(f"[{name}] started")
+    try:
+        tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
+        counts = _write_outputs(run, stage, tagged, repo_rejects)
+    except Exception as err:
+        raise StageFailed(f"stage {name!r} failed: {_first_line(err)}") from err
+    manifest = _manifest(spark, run, name, rows_in, counts, round(time.monotonic() - started, 3), ctx)
+    run.dir.write_manifest(name, manifest)
+    shutil.rmtree(run.dir.checkpoints, ignore_errors=True)
+    reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["rejected_by_reason"].items()) or "none"
+    log(f"[{name}] {manifest['rows_in']:,} in -> {manifest['rows_kept']:,} kept, "
+        f"{manifest['rows_rejected']:,} rejected ({reasons}) in {manifest['seconds']:.1f} s")
+    return manifest
+
+
+def start_run(spark, cfg: Config, run_id: str | None = None):
+    """Prepare the run and make its directory (reusing an earlier attempt's run.json): (Run, export)."""
+    run, export = prepare_run(spark, cfg, run_id)
+    run.dir.path.mkdir(parents=True, exist_ok=True)
+    if run.dir.run_file.exists():
+        run.info = run.dir.read_info()  # an earlier attempt of this run: its record stands
+    else:
+        run.dir.write_info(run.info)
+    return run, export
+
+
+def run_stages(spark, run: Run, export, only: str | None = None) -> Run:
+    """Run the configured stages (or `only` one), resuming what an earlier attempt finished."""
+    log(f"run {run.run_id} -> {run.run_dir}")
+    for name in [only] if only else list(run.cfg.stages):
+        previous = _previous(run.cfg, name)
+        if previous != name and not run.dir.has_manifest(previous):
+            raise UsageError(f"stage {name!r} needs the output of {previous!r} in {run.run_dir}")
+        execute_stage(spark, run, name, export)
+    _summary(run)
+    return run
+
+
+def run_pipeline(cfg: Config, *, run_id: str | None = None, only: str | None = None, spark=None) -> Run:
+    """Run the configured stages (or `only` one) without publishing.
+
+    Publishing is codecurate.ops.schedule's job: it holds the output root's lock around run + release.
+    """
+    from codecurate.spark.session import build_session
+
+    spark = spark or build_session(cfg.spark)
+    run, export = start_run(spark, cfg, run_id)
+    return run_stages(spark, run, export, only)
+
+
+def _registered(cfg: Config, name: str) -> Source | Stage:
+    _previous(cfg, name)  # the stage must be in this config
+    return next(s for s in registry() if s.name == name)
+
+
+def _previous(cfg: Config, stage: str) -> str:
+    if stage not in cfg.stages:
+        raise UsageError(f"stage {stage!r} is not in this config's stages: {', '.join(cfg.stages)}")
+    index = cfg.stages.index(stage)
+    return cfg.stages[index - 1] if index else stage
+
+
+def _summary(run: Run) -> None:
+    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'seconds':>8}"]
+    for stage in run.cfg.stages:
+        if run.dir.has_manifest(stage):
+            m = run.dir.read_manifest(stage)
+            lines.append(f"{stage:<12} {m['rows_in']:>10,} {m['rows_kept']:>10,} "
+                         f"{m['rows_rejected']:>10,} {m['seconds']:>8.1f}")
+    print("\n".join(lines))
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:500] if text else type(err).__name__

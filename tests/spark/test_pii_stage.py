@@ -1,0 +1,106 @@
+"""The pii stage on an inline frame: redacted content, counts, pii_dense, nothing leaked."""
+
+import dataclasses
+import json
+import random
+import string
+
+from codecurate import columns as C
+from codecurate.config import Config, PiiConfig
+from codecurate.stages import pii as stage
+from codecurate.stages.base import StageContext
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def _secrets(seed: int) -> dict[str, str]:
+    rng = random.Random(seed)
+
+    def rand(n, alphabet=ALNUM):
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
+    return {
+        "gh": "ghp_" + rand(36),
+        "gh2": "ghp_" + rand(36),
+        "gh3": "ghp_" + rand(36),
+        "gh4": "ghp_" + rand(36),
+        "email": f"maria.{rand(5, string.ascii_lowercase)}@acme-mail.io",
+        "pw": rand(16),
+        "akid": "AKIA" + rand(16, string.ascii_uppercase),
+    }
+
+
+def _frame(spark, s):
+    normal = (
+        "import os\n"
+        f"TOKEN = '{s['gh']}'\n"
+        f"# author: {s['email']}\n"
+        f"DB = 'mysql://root:{s['pw']}@db.acme-corp.io/app'\n"
+        "SERVER = '93.184.216.34'\n"
+        "LOCAL = '127.0.0.1'\n"
+    )
+    dense = "\n".join(f"K{i} = '{s[k]}'" for i, k in enumerate(["gh2", "gh3", "gh4", "akid"])) + "\n"
+    clean = "def add(a, b):\n    return a + b\n"
+    rows = [
+        ("acme/app", "app/settings.py", "b1", len(normal), normal),
+        ("acme/app", "keys/dump.py", "b2", len(dense), dense),
+        ("acme/lib", "lib/math.py", "b3", len(clean), clean),
+    ]
+    return spark.createDataFrame(
+        rows,
+        f"{C.REPO_NAME} string, {C.PATH} string, {C.BLOB_ID} string, "
+        f"{C.LENGTH_BYTES} long, {C.CONTENT} string",
+    )
+
+
+def _ctx(spark, logged):
+    return StageContext(spark=spark, checkpoint=lambda df: df, log=logged.append)
+
+
+def test_stage_redacts_counts_and_rejects_dense(spark, capsys):
+    s = _secrets(1)
+    logged = []
+    ctx = _ctx(spark, logged)
+    out = stage.run(_frame(spark, s), Config(), ctx)
+    rows = {r[C.BLOB_ID]: r.asDict() for r in out.collect()}
+
+    assert len(rows) == 3  # every input row comes back, kept or tagged
+    normal = rows["b1"]
+    assert normal[C.DROP_REASON] is None
+    assert normal[C.CONTENT] == (
+        "import os\n"
+        "TOKEN = '<KEY>'\n"
+        "# author: <EMAIL>\n"
+        "DB = 'mysql://root:<PASSWORD>@db.acme-corp.io/app'\n"
+        "SERVER = '10.140.177.32'\n"
+        "LOCAL = '127.0.0.1'\n"
+    )
+    assert normal[C.PII_COUNTS] == {"github_token": 1, "email": 1, "password": 1, "ipv4": 1}
+    assert rows["b2"][C.DROP_REASON] == "pii_dense"
+    assert rows["b2"][C.PII_COUNTS] == {"github_token": 3, "aws_key": 1}
+    assert rows["b3"][C.DROP_REASON] is None
+    assert rows["b3"][C.PII_COUNTS] == {}
+    assert rows["b3"][C.CONTENT] == "def add(a, b):\n    return a + b\n"
+
+    # No planted value anywhere: kept rows (all columns), rejects as the runner writes them
+    # (keys + reason), metrics, log lines, console output.
+    rejects = (
+        out.where(out[C.DROP_REASON].isNotNull())
+        .select(*[c for c in C.REJECT_KEYS if c in out.columns], C.DROP_REASON)
+        .collect()
+    )
+    assert [r[C.BLOB_ID] for r in rejects] == ["b2"]
+    everything = json.dumps(
+        [rows, [r.asDict() for r in rejects], ctx.metrics, logged], default=str
+    ) + capsys.readouterr().out + capsys.readouterr().err
+    for value in s.values():
+        assert value not in everything
+        assert value[4:12] not in everything
+
+
+def test_stage_keeps_dense_files_when_configured(spark):
+    s = _secrets(2)
+    cfg = dataclasses.replace(Config(), pii=PiiConfig(dense_reject=False))
+    out = stage.run(_frame(spark, s), cfg, _ctx(spark, []))
+    reasons = {r[C.BLOB_ID]: r[C.DROP_REASON] for r in out.collect()}
+    assert reasons == {"b1": None, "b2": None, "b3": None}
