@@ -50,7 +50,10 @@ DUP_OF = "dup_of"  # blob_id of the survivor a duplicate was removed in favour o
 DUP_OF_REPO_NAME = "dup_of_repo_name"  # the survivor's repo_name and path (exact dups share
 DUP_OF_PATH = "dup_of_path"  # the blob_id, so dup_of alone does not say which copy won)
 
-AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH)  # kept only on rejects
+# decontaminate: struct<benchmark, task, field, match> naming what a removed file contained
+DECONTAMINATED_BY = "decontaminated_by"
+
+AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH, DECONTAMINATED_BY)  # kept only on rejects
 
 # Rejects carry these keys (whichever the frame has) plus the reason: never content.
 REJECT_KEYS = (REPO_NAME, PATH, BLOB_ID, CONTENT_ID, SNAPSHOT_ID, LENGTH_BYTES)

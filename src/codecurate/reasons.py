@@ -26,8 +26,18 @@ class DropReason(StrEnum):
     LANGUAGE_EXCLUDED = "language_excluded"
     VENDOR = "vendor"
     GENERATED = "generated"
+    # quality (StarCoder2's filters; one reason per rule)
+    LONG_LINES = "long_lines"  # average line > 100 or longest > 1,000 chars (100,000 for markup/data)
+    TOO_MANY_LINES = "too_many_lines"  # more than 100,000 lines
+    AUTO_GENERATED = "auto_generated"  # go-enry's is_generated, or a "generated, do not edit" marker
+    LOW_ALPHA = "low_alpha"  # under 25% letters (letters and digits for assembly)
+    ENCODED_DATA = "encoded_data"  # mostly base64, hex byte lists or \uXXXX escapes
+    LANGUAGE_SIZE = "language_size"  # outside its language's size range (JSON/YAML: 50-5,000 chars)
+    LOW_VISIBLE_TEXT = "low_visible_text"  # HTML with too little text a reader would see
     # dedup
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
     # pii
     PII_DENSE = "pii_dense"
+    # decontaminate
+    BENCHMARK_CONTAMINATION = "benchmark_contamination"  # holds a benchmark's prompt, solution or test

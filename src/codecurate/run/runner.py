@@ -137,7 +137,7 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects) -> dic
     kept.write.option("compression", "zstd").parquet(str(run.dir.kept(name)))
     # Rejects: keys, the reason, audit columns, and whatever the stage says explains a
     # removal (e.g. detected_licenses) -- never content.
-    explain = [c for c in stage.reject_columns if c in tagged.columns]
+    explain = [c for c in stage.reject_columns if c in tagged.columns and c not in audit]
     keys = [c for c in C.REJECT_KEYS if c in tagged.columns]
     (tagged.filter(reason.isNotNull()).select(*keys, C.DROP_REASON, *audit, *explain)
      .write.option("compression", "zstd").parquet(str(run.dir.rejects(name))))
@@ -203,6 +203,8 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
     try:
         tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
         counts = _write_outputs(run, stage, tagged, repo_rejects)
+        if getattr(stage, "summarise", None) is not None:
+            ctx.metrics.update(stage.summarise(spark.read.parquet(str(run.dir.rejects(name))), run.cfg))
     except Exception as err:
         raise StageFailed(f"stage {name!r} failed: {_first_line(err)}") from err
     manifest = _manifest(spark, run, name, rows_in, counts, round(time.monotonic() - started, 3), ctx)

@@ -87,6 +87,9 @@ class Stage:
     adds: tuple[pa.Field, ...] = ()  # output columns it adds, with their types (schemas derive from these)
     reject_columns: tuple[str, ...] = ()  # what explains a removal, kept next to the reason in rejects
     check: Callable[[Config], None] = _no_check  # start-up check (extras installed, tables readable)
+    # Metrics read back from the stage's written rejects (a small keys-only table), merged into
+    # its manifest: counts a stage cannot take itself without an extra pass over its input.
+    summarise: Callable[[DataFrame, Config], dict[str, Any]] | None = None
 
     def run(self, files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         require_columns(files, self.requires, self.name)
