@@ -146,3 +146,26 @@ def test_language_rules_table(tmp_path):
     bad.write_text("lang\tmin\n")
     with pytest.raises(q.QualityTableError, match="header"):
         q.read_language_rules(bad)
+
+
+def test_fast_encoded_scan_equals_the_plain_patterns():
+    """The look-behind and hex-stretch shortcuts give the same spans as StarCoder2's regexes."""
+    import random
+    import re
+
+    plain = [re.compile(r"[a-zA-Z0-9+/\n=]{64,}"),
+             re.compile(r"(?:\b(?:0x|\\x)?[0-9a-fA-F]{2}(?:,\s*|\b\s*)){8,}"),
+             re.compile(r"(?:\\u[0-9a-fA-F]{4}){8,}")]
+
+    def reference(text):
+        covered = set()
+        for pattern in plain:
+            for m in pattern.finditer(text):
+                covered.update(range(*m.span()))
+        return len(covered)
+
+    rng = random.Random(15)
+    pieces = ["0x1f", ", ", " ", "\\x2e", "de", "ad", "\\u00e9", "\n", "g", "Zm9v", "==", "_", "x", "1", "-"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 120)))
+        assert q.encoded_chars(text) == reference(text), repr(text)

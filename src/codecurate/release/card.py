@@ -36,7 +36,9 @@ def card_text(built: dict[str, Any]) -> str:
     keep = ", ".join(licenses.get("keep_types", ["permissive", "no_license"]))
     totals = data["totals"]
     ids_only = data["options"]["ids_only"]
+    ran = {stage["stage"] for stage in data["stages"]}
     first_file = data["files"][0]["path"] if data["files"] else "data/<language>/train-00000-of-00001.parquet"
+    variants = data.get("variants", [])
     lines = [
         "---",
         "configs:",
@@ -44,13 +46,18 @@ def card_text(built: dict[str, Any]) -> str:
         "  data_files:",
         "  - split: train",
         "    path: data/*/*.parquet",
+        *[x for v in variants for x in (f"- config_name: {v['name']}", "  data_files:", "  - split: train",
+                                        f"    path: {v['dir']}/*/*.parquet")],
         "---",
         "",
         f"# codecurate code dataset, version {version}",
         "",
         "Source code files from a Software Heritage graph export, curated by codecurate: "
         "license-filtered, language-tagged, exactly and near-deduplicated, PII-redacted, with "
-        "opted-out repositories removed. Columns follow BigCode's the-stack-v2."
+        "opted-out repositories removed"
+        + (", quality-filtered and decontaminated of benchmarks as for StarCoder2's training set"
+           if ran & {"quality", "decontaminate"} else "")
+        + ". Columns follow BigCode's the-stack-v2."
         + (" This is the ids-only variant: no `content`; fetch blobs from Software Heritage by "
            "`blob_id`." if ids_only else ""),
         "",
@@ -81,6 +88,8 @@ def card_text(built: dict[str, Any]) -> str:
         f"| release (opt-out re-check) | | | {recheck:,} | opted_out: {recheck:,} |",
         *([f"| opt-out patches | | | {patched:,} | opted_out: {patched:,} |"] if data["patches"] else []),
         "", "![files removed per stage](charts/stages.png)", "",
+        *_training_lines(data["stages"]),
+        *[x for v in variants for x in _variant_lines(v)],
         "## License policy", "",
         f"Files are kept when their license type is one of: {keep}. A file gets the licenses of the "
         "license files (LICENSE, COPYING, NOTICE, README..., SPDX headers) in its directory and every "
@@ -114,6 +123,63 @@ def card_text(built: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+QUALITY_REASONS = {
+    "long_lines": "average line over 100 characters or a line over 1,000 (100,000 for markup and data "
+                  "languages such as HTML, JSON, Markdown, TeX, Text, XML)",
+    "too_many_lines": "more than 100,000 lines",
+    "auto_generated": "generated files: go-enry's flag, or a marker such as \"auto-generated\" or "
+                      "\"do not edit\" in the first 5 lines",
+    "low_alpha": "under 25% alphabetic characters (alphanumeric for assembly)",
+    "encoded_data": "base64, hex byte lists or \\uXXXX escapes: over 1,024 characters or half the file",
+    "language_size": "JSON and YAML outside 50 to 5,000 characters",
+    "low_visible_text": "HTML with under 100 characters or 20% of visible text",
+}
+
+
+def _training_lines(stages: list[dict[str, Any]]) -> list[str]:
+    """What the quality filters and the benchmark decontamination removed, if they ran."""
+    lines = []
+    quality = next((s for s in stages if s["stage"] == "quality"), None)
+    if quality is not None:
+        lines += ["## Quality filters", "",
+                  "StarCoder2's file filters (arXiv:2402.19173, section 3), one reason each:", "",
+                  "| reason | files removed | rule |", "|---|---:|---|"]
+        for reason, rule in QUALITY_REASONS.items():
+            lines.append(f"| {reason} | {quality['rejected_by_reason'].get(reason, 0):,} | {rule} |")
+        lines.append("")
+    decontaminate = next((s for s in stages if s["stage"] == "decontaminate"), None)
+    if decontaminate is not None:
+        counts = decontaminate.get("rejected_by_benchmark", {})
+        lines += ["## Benchmark decontamination", ""]
+        if counts:
+            lines += ["Files holding a benchmark task's prompt, solution or test (exactly, whitespace and "
+                      "quotes aside, or as a near copy by word n-grams) were removed, so that models trained "
+                      "on this release can be evaluated on these benchmarks:", "",
+                      "| benchmark | files removed |", "|---|---:|"]
+            lines += [f"| {name} | {n:,} |" for name, n in counts.items()] + [""]
+        else:
+            lines += ["Decontamination was switched off for this release.", ""]
+    return lines
+
+
+def _variant_lines(variant: dict[str, Any]) -> list[str]:
+    totals = variant["totals"]
+    lines = [f"## The `{variant['name']}` config", "",
+             f"`{variant['dir']}/` holds the raw files, as the-stack-v2 was published: the same pipeline "
+             "without the quality filters and the benchmark decontamination. Load it with "
+             f"`load_dataset(\"parquet\", data_files=\"{variant['dir']}/*/*.parquet\")`.", "",
+             f"- files: {totals['rows']:,} from {totals['repos']:,} repositories, {_human(totals['bytes'])} of source",
+             f"- data files: {totals['data_files']} Parquet (zstd) shards, {_human(totals['parquet_bytes'])}", "",
+             "| stage | files in | kept | removed | by reason |", "|---|---:|---:|---:|---|"]
+    for stage in variant["stages"]:
+        reasons = ", ".join(f"{r}: {n:,}" for r, n in stage["rejected_by_reason"].items()) or "-"
+        lines.append(f"| {stage['stage']} | {stage['rows_in']:,} | {stage['rows_kept']:,} | "
+                     f"{stage['rows_rejected']:,} | {reasons} |")
+    recheck = variant["optout_recheck"]["rows_removed"]
+    lines += [f"| release (opt-out re-check) | | | {recheck:,} | opted_out: {recheck:,} |", ""]
+    return lines
 
 
 def _pyplot():

@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 
 from codecurate import columns as C
 from codecurate.config import Config, ConfigError, QualityConfig
-from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_in_arrow
 from codecurate.stages.base import Stage, StageContext, mark_dropped, untagged
 from codecurate.text import languages as langs

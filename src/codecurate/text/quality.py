@@ -37,14 +37,24 @@ GENERATED_MARKERS = (
 # (0x12, \x12 or bare, separated by commas or spaces), 8+ \uXXXX escapes in a row. The hex
 # pattern also takes ", " between bytes (StarCoder2's takes "," or spaces but not both, so it
 # missed the commonest form, `0x1f, 0x2e, ...`).
-BASE64 = re.compile(r"[a-zA-Z0-9+/\n=]{64,}")
+# The look-behind only changes speed: a match can start only where a run of base64 characters
+# starts (the leftmost match would start there anyway), so a 40-character identifier is
+# scanned once instead of once per starting position (~3x faster on code).
+BASE64 = re.compile(r"(?<![a-zA-Z0-9+/\n=])[a-zA-Z0-9+/\n=]{64,}")
 HEX_BYTES = re.compile(r"(?:\b(?:0x|\\x)?[0-9a-fA-F]{2}(?:,\s*|\b\s*)){8,}")
 UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9a-fA-F]{4}){8,}")
 ENCODED_PATTERNS = (BASE64, HEX_BYTES, UNICODE_ESCAPES)
+# Where a hex match can be: 23+ characters (8 bytes and 7 separators at least) of its alphabet.
+# HEX_BYTES starts with \b, which keeps the regex engine from skipping ahead, so it runs only
+# inside these stretches (found, like BASE64, starting only where a stretch starts).
+_HEX_STRETCH = re.compile(r"(?<![0-9a-fA-Fx\\,\s])[0-9a-fA-Fx\\,\s]{23,}")
 
 # Runs rather than single characters: one match object per word, not per letter.
 _ALPHA_RUN = re.compile(r"[^\W\d_]+")  # Unicode letters
 _ALNUM_RUN = re.compile(r"[^\W_]+")  # Unicode letters and digits
+# ASCII text (most code) is counted by bytes.translate deleting letters, ~10x faster than regex.
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ASCII_ALNUM = _ASCII_LETTERS + b"0123456789"
 
 
 class QualityTableError(ValueError):
@@ -129,7 +139,15 @@ def has_generated_marker(text: str, first_lines: int) -> bool:
 
 def encoded_chars(text: str) -> int:
     """Characters inside an encoded-data match of any pattern (overlaps counted once)."""
-    spans = sorted(m.span() for pattern in ENCODED_PATTERNS for m in pattern.finditer(text))
+    spans = [m.span() for m in BASE64.finditer(text)]
+    if "\\u" in text:  # one C-level `in` skips the \uXXXX pattern on most files
+        spans += [m.span() for m in UNICODE_ESCAPES.finditer(text)]
+    for stretch in _HEX_STRETCH.finditer(text):
+        # one character of context each side, which no match can include, so \b sees the
+        # same neighbours as it does on the whole text
+        start, end = max(stretch.start() - 1, 0), min(stretch.end() + 1, len(text))
+        spans += [m.span() for m in HEX_BYTES.finditer(text, start, end)]
+    spans.sort()
     total, end = 0, 0
     for start, stop in spans:
         start = max(start, end)
@@ -142,6 +160,9 @@ def encoded_chars(text: str) -> int:
 def alpha_fraction(text: str, alnum: bool = False) -> float:
     if not text:
         return 0.0
+    if text.isascii():
+        data = text.encode("ascii")
+        return (len(data) - len(data.translate(None, _ASCII_ALNUM if alnum else _ASCII_LETTERS))) / len(data)
     runs = (_ALNUM_RUN if alnum else _ALPHA_RUN).findall(text)
     return sum(map(len, runs)) / len(text)
 
