@@ -102,6 +102,11 @@ def test_read_benchmark_files(tmp_path):
                 ("1", "tests", "assert f(2) == 3"), ("2", "q", "question two")]
     assert dc.read_benchmark(str(plain), "id", ("q", "tests")) == expected
     assert dc.read_benchmark(str(packed), "id", ("q", "tests")) == expected
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text(json.dumps({"meta": {"pid": 7}, "q": "question seven"}) + "\n")
+    assert dc.read_benchmark(str(nested), "meta.pid", ("q",)) == [("7", "q", "question seven")]
+    with pytest.raises(dc.BenchmarkError, match="line 1: no 'meta.id' field"):
+        dc.read_benchmark(str(nested), "meta.id", ("q",))
     with pytest.raises(dc.BenchmarkError, match="line 1: no 'answer' field"):
         dc.read_benchmark(str(plain), "id", ("answer",))
     with pytest.raises(dc.BenchmarkError, match="cannot read"):

@@ -144,9 +144,10 @@ def read_benchmark(path: str, id_field: str, fields: Iterable[str]) -> list[tupl
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise BenchmarkError(f"benchmark file {path} line {number}: not JSON: {err}") from err
-        if not isinstance(record, dict) or id_field not in record:
+        task = _field(record, id_field)  # "a.b": field b of the object in field a
+        if task is None:
             raise BenchmarkError(f"benchmark file {path} line {number}: no {id_field!r} field")
-        task = str(record[id_field])
+        task = str(task)
         for name in fields:
             if name not in record:
                 raise BenchmarkError(f"benchmark file {path} line {number}: no {name!r} field")
@@ -155,6 +156,14 @@ def read_benchmark(path: str, id_field: str, fields: Iterable[str]) -> list[tupl
                 if isinstance(text, str):
                     out.append((task, name, text))
     return out
+
+
+def _field(record, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(record, dict) or part not in record:
+            return None
+        record = record[part]
+    return record
 
 
 def sha256_of(path: str) -> str:
