@@ -77,11 +77,11 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
             log(f"release version {version} (previous: "
                 f"{previous['release']['version'] if previous else 'none'})")
         run_stages(spark, run, export)
-        variants = ()
+        extra = {}
         if cfg.release.variants == "both":
             raw = run_stages(spark, raw_branch(run), export)
-            variants = ((RAW, raw.run_dir),)
-        release_dir = publish_release(spark, run.run_dir, cfg, version=version, variants=variants)
+            extra["variants"] = ((RAW, raw.run_dir),)
+        release_dir = publish_release(spark, run.run_dir, cfg, version=version, **extra)
         log(f"release published at {release_dir}")
         if cfg.tracking.enabled:
             from codecurate.ops.tracking import log_run
