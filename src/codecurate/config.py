@@ -370,6 +370,8 @@ def _validate(cfg: Config) -> None:
     check(order == sorted(order) and len(set(order)) == len(order), "stages",
           f"must be a subsequence of {', '.join(ALL_STAGES)}")
     check(not cfg.stages or cfg.stages[0] == "extract", "stages", "must start with extract")
+    check("quality" not in cfg.stages or "languages" in cfg.stages, "stages",
+          "quality needs languages (its rules depend on the language and the generated flag)")
     check(cfg.spark.shuffle_partitions > 0, "spark.shuffle_partitions", "must be positive")
     check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
     check(VERSION_RE.fullmatch(cfg.release.version) is not None,

@@ -59,3 +59,8 @@ def test_benchmarks_are_validated_and_paths_resolved(tmp_path, monkeypatch):
     config.write_text("decontaminate:\n  benchmarks:\n    - {name: x, path: a.jsonl, fields: [q], url: u}\n")
     with pytest.raises(ConfigError, match="unknown config key"):
         load_config(config, [f"input.export={tmp_path}"])
+
+
+def test_quality_needs_languages(tmp_path):
+    with pytest.raises(ConfigError, match="quality needs languages"):
+        load(tmp_path, "stages=[extract, licenses, quality]")
