@@ -88,7 +88,7 @@ def card_text(built: dict[str, Any]) -> str:
         f"| release (opt-out re-check) | | | {recheck:,} | opted_out: {recheck:,} |",
         *([f"| opt-out patches | | | {patched:,} | opted_out: {patched:,} |"] if data["patches"] else []),
         "", "![files removed per stage](charts/stages.png)", "",
-        *_training_lines(data["stages"]),
+        *_training_lines(data["stages"], config),
         *[x for v in variants for x in _variant_lines(v)],
         "## License policy", "",
         f"Files are kept when their license type is one of: {keep}. A file gets the licenses of the "
@@ -125,20 +125,27 @@ def card_text(built: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-QUALITY_REASONS = {
-    "long_lines": "average line over 100 characters or a line over 1,000 (100,000 for markup and data "
-                  "languages such as HTML, JSON, Markdown, TeX, Text, XML)",
-    "too_many_lines": "more than 100,000 lines",
-    "auto_generated": "generated files: go-enry's flag, or a marker such as \"auto-generated\" or "
-                      "\"do not edit\" in the first 5 lines",
-    "low_alpha": "under 25% alphabetic characters (alphanumeric for assembly)",
-    "encoded_data": "base64, hex byte lists or \\uXXXX escapes: over 1,024 characters or half the file",
-    "language_size": "JSON and YAML outside 50 to 5,000 characters",
-    "low_visible_text": "HTML with under 100 characters or 20% of visible text",
-}
+def _quality_rules(q: dict[str, Any]) -> dict[str, str]:
+    """Each quality drop reason and its rule, with the thresholds the run used."""
+    long_ok = ", ".join(q.get("long_line_languages", []))
+    return {
+        "too_many_lines": f"more than {q.get('max_lines', 100_000):,} lines",
+        "long_lines": f"average line over {q.get('max_avg_line_chars', 100):g} characters or a line over "
+                      f"{q.get('max_line_chars', 1000):,} ({q.get('long_line_limit', 100_000):,} for {long_ok})",
+        "auto_generated": "generated files: go-enry's flag, or a marker such as \"auto-generated\" or "
+                          f"\"do not edit\" in the first {q.get('generated_marker_lines', 5)} lines",
+        "language_size": "outside its language's size range (configs/data/quality/language_rules.tsv; "
+                         "JSON and YAML: 50 to 5,000 characters)",
+        "encoded_data": "base64, hex byte lists or \\uXXXX escapes: over "
+                        f"{q.get('encoded_max_chars', 1024):,} characters or "
+                        f"{q.get('encoded_max_fraction', 0.5):.0%} of the file",
+        "low_alpha": f"under {q.get('min_alpha_fraction', 0.25):.0%} alphabetic characters "
+                     "(alphanumeric for assembly)",
+        "low_visible_text": "HTML with too little visible text (under 100 characters or 20% of the file)",
+    }
 
 
-def _training_lines(stages: list[dict[str, Any]]) -> list[str]:
+def _training_lines(stages: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:
     """What the quality filters and the benchmark decontamination removed, if they ran."""
     lines = []
     quality = next((s for s in stages if s["stage"] == "quality"), None)
@@ -146,7 +153,7 @@ def _training_lines(stages: list[dict[str, Any]]) -> list[str]:
         lines += ["## Quality filters", "",
                   "StarCoder2's file filters (arXiv:2402.19173, section 3), one reason each:", "",
                   "| reason | files removed | rule |", "|---|---:|---|"]
-        for reason, rule in QUALITY_REASONS.items():
+        for reason, rule in _quality_rules(config.get("quality") or {}).items():
             lines.append(f"| {reason} | {quality['rejected_by_reason'].get(reason, 0):,} | {rule} |")
         lines.append("")
     decontaminate = next((s for s in stages if s["stage"] == "decontaminate"), None)
