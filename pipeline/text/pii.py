@@ -17,6 +17,7 @@ and the redacted text, nothing else.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import ipaddress
 import logging
@@ -63,6 +64,35 @@ _DS_KINDS = {
 _DS_DEFAULT_KIND = ("api_key", KEY)
 
 
+# Words that make a line (or key) name a credential, matched case-insensitively anywhere in the
+# line: "key" covers api_key, secret_key, AccountKey; "auth" Authorization and auth_token.
+CREDENTIAL_WORDS = ("key", "secret", "token", "pass", "pwd", "credential", "auth", "private", "bearer")
+
+# The letters of a dummy password are only these words (leetspeak undone, digits and symbols
+# dropped): "dev", "Test123!", "P@ssw0rd", "changeme", "admin-admin", "your_api_key_here".
+DUMMY_WORDS = (
+    "dev", "devel", "development", "test", "testing", "tests", "tester", "foo", "bar", "baz", "qux",
+    "quux", "spam", "eggs", "secret", "secrets", "changeme", "change", "changeit", "me", "it",
+    "password", "passwd", "pass", "pwd", "pw", "word", "admin", "administrator", "root", "user",
+    "username", "guest", "demo", "example", "sample", "dummy", "fake", "mock", "default", "hunter",
+    "qwerty", "asdf", "letmein", "welcome", "hello", "world", "abc", "abcd", "abcdef", "xyz",
+    "postgres", "postgresql", "mysql", "mariadb", "redis", "mongo", "rabbit", "rabbitmq", "oracle",
+    "sa", "my", "your", "our", "the", "here", "key", "api", "token", "value", "placeholder",
+    "redacted", "removed", "hidden", "none", "null", "nil", "empty", "todo", "fixme", "insecure",
+    "unsafe", "local", "localhost", "super", "top", "very", "new", "old", "django", "flask",
+    "rails", "app", "db", "database", "private", "public", "replace", "set", "put", "enter",
+    "insert", "goes", "iloveyou", "monkey", "dragon", "master", "sesame", "open", "access",
+    "login", "auth", "s", "p",
+)
+
+# Lock and checksum files, by file name (case-insensitive globs): digests, versions and URLs.
+SKIP_SECRET_FILES = (
+    "*.lock", "*-lock.json", "*-lock.yaml", "*.lockfile", "npm-shrinkwrap.json",
+    "packages.lock.json", "package.resolved", "go.sum", "*sums", "*sums.txt", "*.sha1", "*.sha256",
+    "*.sha512", "*.md5", "checksums*",
+)
+
+
 @dataclass(frozen=True)
 class PiiOptions:
     emails: bool = True
@@ -72,6 +102,12 @@ class PiiOptions:
     max_line_chars: int = 10000
     dense_fraction: float = 0.5
     dense_min_lines: int = 3
+    credential_words: tuple[str, ...] = CREDENTIAL_WORDS
+    credential_min_chars: int = 16
+    password_min_chars: int = 8
+    password_min_entropy: float = 2.5
+    dummy_words: tuple[str, ...] = DUMMY_WORDS
+    skip_secret_files: tuple[str, ...] = SKIP_SECRET_FILES
 
     def __post_init__(self):
         if self.max_line_chars < 2 * WINDOW_OVERLAP:
@@ -323,20 +359,34 @@ def detect_secrets_findings(
                     yield number, secret.type, secret.secret_value
 
 
-def _detect_secrets_spans(layout: _Layout, path: str) -> Iterator[Span]:
+def _detect_secrets_spans(layout: _Layout, path: str, options: PiiOptions) -> Iterator[Span]:
     numbers = candidate_lines(layout)
     if not numbers:
         return
     lines = layout.scan_lines
+    words = _context_regex(options.credential_words)
     for number, secret_type, value in detect_secrets_findings(lines, path, numbers):
         if not value:
             continue
         if secret_type == "Private Key":
             continue  # its value is the marker text; the key body is ours (_private_key_spans)
         kind, placeholder = _DS_KINDS.get(secret_type, _DS_DEFAULT_KIND)
+        if not_a_secret(value):
+            continue
+        if kind == "password" and not plausible_password(value, options):
+            continue
+        if secret_type == "Hex High Entropy String" and (
+            not words.search(lines[number].lower()) or _HASH_CONTEXT.search(lines[number])
+        ):
+            continue  # a hex digest (git SHA, checksum) unless the line names a credential
+        if secret_type == "Azure Storage Account access key":
+            value = value.removeprefix("AccountKey=")
+        if kind == "password":
+            value = value.rstrip(";")  # `password=value;` in config files: the ; ends it
         base = layout.scan_starts[number]
         for start, end in _occurrences(lines[number], value):
-            yield Span(base + start, base + end, kind, placeholder)
+            if not not_a_secret(_enclosing(lines[number], start, end)):
+                yield Span(base + start, base + end, kind, placeholder)
 
 
 def _occurrences(line: str, value: str) -> Iterator[tuple[int, int]]:
@@ -436,17 +486,65 @@ _OWN_DETECTORS = (
         re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,2000}\.eyJ[A-Za-z0-9_-]{5,8000}"
                    r"\.[A-Za-z0-9_-]{0,2000}"),
         "jwt", KEY, 0),
+    # Google API keys (Maps, Firebase, ...): "AIza" + 35 base64url characters.
+    _Detector(
+        ("AIza",),
+        re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_-])"),
+        "google_api_key", KEY, 0),
+    # npm access tokens: "npm_" + 36 base62.
+    _Detector(
+        ("npm_",),
+        re.compile(_WORD_BEFORE + r"npm_[A-Za-z0-9]{36}" + _WORD_AFTER),
+        "npm_token", KEY, 0),
+    # PyPI API tokens are macaroons: "pypi-AgE" + base64url of the serialized macaroon.
+    _Detector(
+        ("pypi-AgE",),
+        re.compile(_WORD_BEFORE + r"pypi-AgE[A-Za-z0-9_\-]{50,1000}"),
+        "pypi_token", KEY, 0),
+    # Mailgun private API keys: "key-" + 32 hex.
+    _Detector(
+        ("key-",),
+        re.compile(r"(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![A-Za-z0-9_-])"),
+        "mailgun_key", KEY, 0),
+    # Heroku API keys are UUIDs: only one on a line that names Heroku is taken as a key.
+    _Detector(
+        ("heroku", "HEROKU", "Heroku"),
+        re.compile(r"(?i:heroku)[^\n]{0,60}?(?<![0-9A-Fa-f-])([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                   r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![0-9A-Fa-f-])"),
+        "heroku_key", KEY, 1),
+    # SendGrid: "SG." + 22 + "." + 43 base64url. detect-secrets has the rule, but its
+    # is_indirect_reference filter drops every finding on a line like `x = f("...")`.
+    _Detector(
+        ("SG.",),
+        re.compile(r"(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_-])"),
+        "sendgrid_key", KEY, 0),
+    # Telegram bot tokens: bot id, ":", 35 characters starting "AA" (also in /bot<token>/ URLs).
+    _Detector(
+        (":AA",),
+        re.compile(r"(?<![0-9])[0-9]{8,10}:AA[0-9A-Za-z_\-]{33}(?![A-Za-z0-9_-])"),
+        "telegram_token", KEY, 0),
+    # Discord webhooks: the last path segment is the webhook's secret.
+    _Detector(
+        ("/api/webhooks/",),
+        re.compile(r"discord(?:app)?\.com/api/webhooks/[0-9]{5,30}/([A-Za-z0-9_\-]{60,80})"),
+        "discord_webhook", KEY, 1),
+    # Azure connection strings: storage AccountKey and Service Bus / Event Hubs SharedAccessKey
+    # (detect-secrets knows only the 88-character AccountKey and redacts its name with it).
+    _Detector(
+        ("AccountKey=", "SharedAccessKey="),
+        re.compile(r"(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{30,200}={0,2})"),
+        "azure_key", KEY, 1),
+    # `...;Password=value;` in ADO.NET / JDBC connection strings (a `;` before the name).
+    _Detector(
+        ("assword", "ASSWORD", "wd", "WD"),
+        re.compile(r"(?i:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*)([^;\"'\s]{1,128})(?=;|[\"']|$)", re.M),
+        "password", PASSWORD, 1),
     # scheme://user:password@host: only the password is replaced.
     _Detector(
         ("://",),
-        re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/?#@'\"<>]{1,128}"
+        re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/?#@'\"<>]{0,128}"
                    r":([^\s/?#@'\"<>]{1,128})@(?=[A-Za-z0-9\[])"),
         "password", PASSWORD, 1),
-)
-
-# A URL password that is a placeholder, not a password: ${VAR}, {{var}}, %(x)s, ***, xxx, "password"
-_TEMPLATED = re.compile(
-    r"^(?:\$\{?\w+\}?|\{\{?[^{}]*\}\}?|%\(?\w*\)?s|\*+|x+|X+|\.\.\.|password|pass|secret)$"
 )
 
 _KEY_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY(?: BLOCK)?-----")
@@ -460,14 +558,17 @@ _BASE64_LINE = re.compile(
 )
 
 
-def _own_spans(layout: _Layout) -> Iterator[Span]:
+def _own_spans(layout: _Layout, options: PiiOptions) -> Iterator[Span]:
     for base, chunk in layout.chunks:
         for detector in _OWN_DETECTORS:
             if not any(guard in chunk for guard in detector.guards):
                 continue
             group = detector.group
             for match in detector.regex.finditer(chunk):
-                if detector.kind == "password" and _TEMPLATED.match(match.group(group)):
+                value = match.group(group)
+                if detector.kind == "password" and not plausible_password(value, options):
+                    continue
+                if not_a_secret(value):
                     continue
                 yield Span(base + match.start(group), base + match.end(group), detector.kind,
                            detector.placeholder)
@@ -500,6 +601,257 @@ def _private_key_spans(chunk: str, base: int) -> Iterator[Span]:
             if end == match.end():
                 continue  # a marker with no body is not a key
         yield Span(base + match.start(), base + end, "private_key", KEY)
+
+
+# ---------------------------------------------------------------------------------------------
+# precision: which values may be secrets at all (docs/pii.md states the rules)
+
+# A hex run on a line that names a digest is a checksum, never a secret (a line can name both:
+# `cache_key = "<sha256>"  # sha256 of the inputs`).
+_HASH_CONTEXT = re.compile(
+    r"(?i:sha\d*|md5|hash|digest|checksum|integrity|commit|\brev\b|revision|fingerprint|etag|crc)"
+)
+# Digests written with their algorithm (subresource integrity, go.sum, pip/poetry hashes).
+_DIGEST_PREFIX = re.compile(r"(?i:sha(?:1|224|256|384|512)|md5|h1)[-:=]")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]+")
+# Documentation examples and placeholders standing in for a key (AWS's AKIAIOSFODNN7EXAMPLE,
+# Slack's xoxb-not-a-real-token-..., sk_live_xxxx...).
+_DOC_EXAMPLE = re.compile(r"(?i:example|not-?a-?real|dummy|fake|sample|placeholder)|x{6}|X{6}|\*{4}")
+# Keys that are public by design or only reach a provider's test mode.
+_PUBLIC_PREFIXES = ("pk_live_", "pk_test_", "sk_test_", "rk_test_")
+# Values that are published as examples so often they are not anybody's secret: jwt.io's token.
+_KNOWN_EXAMPLES = frozenset({
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0"
+    "IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+})
+
+
+def not_a_secret(value: str) -> bool:
+    """A value no detector may redact: a documented example, a public or test-mode key, a
+    digest written with its algorithm."""
+    return (
+        value in _KNOWN_EXAMPLES
+        or value.startswith(_PUBLIC_PREFIXES)
+        or bool(_DIGEST_PREFIX.match(value))
+        or bool(_DOC_EXAMPLE.search(value))
+    )
+
+
+# A reference or template, not a value: ${VAR}, $VAR, {{ var }}, {var}, %(name)s, %s, <...>,
+# os.environ[...], getenv(...), process.env.X, ENV["X"], secrets.X, a call or an index.
+_REFERENCE = re.compile(
+    r"\$\{|\{\{|\}\}|^\{\w*\}$|%\(\w*\)[sdr]|%[sd]|^\$\w|^<.*>$|^\[.*\]$|os\.environ|getenv|"
+    r"process\.env|ENV\[|secrets\.|^[A-Za-z_][\w.]*[(\[]"
+)
+# An identifier, not a password: an UPPER_SNAKE environment variable name, a dotted name, a
+# path, a URL, an HTTP header name.
+_IDENTIFIER = re.compile(
+    r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*){2,}|.*://.*|[~.]?/\S*/\S*|X-[A-Za-z-]+"
+)
+_LEET = str.maketrans("013457@$", "oieastas")
+
+
+@lru_cache(maxsize=8)
+def _dummy_regex(words: tuple[str, ...]) -> re.Pattern:
+    # longest first, so "password" is tried before "pass"; x+ for xxx, "" for digits only
+    alternatives = sorted({w.lower() for w in words if w}, key=len, reverse=True)
+    return re.compile("(?:" + "|".join(map(re.escape, alternatives)) + "|x+)*")
+
+
+def is_dummy(value: str, words: tuple[str, ...]) -> bool:
+    """`dev`, `Test123!`, `changeme`, `P@ssw0rd`, `admin-admin`, `your_api_key_here`: the
+    letters of the value (after undoing leetspeak) are nothing but dummy words."""
+    lowered = value.lower()
+    regex = _dummy_regex(words)
+    for text in (lowered, lowered.translate(_LEET)):
+        letters = re.sub(r"[^a-z]", "", text)
+        if letters and regex.fullmatch(letters):
+            return True
+    return False  # digits and symbols only are judged by length and entropy
+
+
+def shannon_entropy(value: str) -> float:
+    counts: dict[str, int] = {}
+    for char in value:
+        counts[char] = counts.get(char, 0) + 1
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values()) if n else 0.0
+
+
+def plausible_password(value: str, options: PiiOptions) -> bool:
+    """May `value`, assigned to a password-like name, be a real password?
+
+    Not when it is a reference or template, an identifier, a dummy, shorter than
+    password_min_chars, below password_min_entropy bits per character, or a run like
+    "12345678" (detect-secrets' own sequential-string heuristic).
+    """
+    from detect_secrets.filters.heuristic import is_sequential_string
+
+    value = value.strip().strip("\"'`")
+    if len(value) < options.password_min_chars:
+        return False
+    if _REFERENCE.search(value) or _IDENTIFIER.fullmatch(value):
+        return False
+    if len(_SEPARATORS.findall(value)) >= 2 and _reads_as_words(value):
+        return False  # "prod/payments/stripe-signing", "db-password-v2": names, not passwords
+    if is_dummy(value, options.dummy_words) or is_sequential_string(value):
+        return False
+    return shannon_entropy(value) >= options.password_min_entropy and not not_a_secret(value)
+
+
+# A segment that reads as words: camelCase/PascalCase/UPPER/lower words, maybe a version or
+# number at the end ("python3", "PKCS1", "v2"); random text splits into 2-character pieces.
+_WORD_PIECES = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_MIN_WORD_PIECE = 4  # average letters per word piece for a segment to read as words
+_SEPARATORS = re.compile(r"[_\-/+.:]+")
+
+
+def _reads_as_words(value: str) -> bool:
+    """Segments (split at _-/+.:) of 4+ characters are words and numbers: "AWS_SECRET_KEY",
+    "PBKDF2PasswordHasher", "bert-base-uncased"; random text breaks into 1-2 letter pieces."""
+    segments = [seg for seg in _SEPARATORS.split(value) if seg]
+    long_segments = [seg for seg in segments if len(seg) >= 4] or segments
+    for segment in long_segments:
+        pieces = _WORD_PIECES.findall(segment)
+        words = [piece for piece in pieces if not piece[0].isdigit()]
+        if "".join(pieces) != segment:
+            return False
+        if words and sum(map(len, words)) < _MIN_WORD_PIECE * len(words):
+            return False
+    return True
+
+
+def credential_like(value: str, options: PiiOptions) -> bool:
+    """Does a token on a line naming a credential look like a generated credential?
+
+    At least credential_min_chars long (base64 padding aside), not a UUID, not words and
+    numbers, and random enough: a hex run needs letters and digits and detect-secrets' hex
+    limit (3.0 bits/char); other runs need a digit or mixed case and an entropy near the best
+    their length allows (log2(n) - 1, at most detect-secrets' base64 limit of 4.5).
+    """
+    core = value.rstrip("=")
+    if len(core) < options.credential_min_chars or _UUID.fullmatch(core) or not_a_secret(core):
+        return False
+    if _reads_as_words(core):
+        return False
+    entropy = shannon_entropy(core)
+    dashless = core.replace("-", "")
+    if _HEX_RUN.fullmatch(dashless):
+        has_digit = any(c.isdigit() for c in dashless)
+        return has_digit and not dashless.isdigit() and entropy >= HEX_ENTROPY_LIMIT
+    if not any(c.isdigit() for c in core) and (core.islower() or core.isupper()):
+        return False
+    return entropy >= min(BASE64_ENTROPY_LIMIT, math.log2(len(core)) - 1.0)
+
+
+# detect-secrets' default limits (HexHighEntropyString, Base64HighEntropyString)
+HEX_ENTROPY_LIMIT = 3.0
+BASE64_ENTROPY_LIMIT = 4.5
+
+# Runs of token characters: base64 (standard and URL-safe) and hex, with padding.
+_TOKEN_RUN = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{16,1024}={0,3}(?![A-Za-z0-9+/_\-=])")
+_PASSWORD_WORD = re.compile(r"(?i:pass|pwd)")
+
+
+@lru_cache(maxsize=8)
+def _context_regex(words: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True)))
+
+
+def _context_spans(layout: _Layout, options: PiiOptions) -> Iterator[Span]:
+    """Credential-like tokens on lines that name a credential, wherever they sit on the line:
+    call and keyword arguments, dict, JSON, YAML, TOML, INI and .env values, URLs, connection
+    strings, Dockerfile ENV/ARG, shell exports, HTTP headers.
+
+    The words are searched once per chunk in its case-folded text (one C-level pass); only the
+    lines they touch are tokenized. A line that also names a password gets <PASSWORD>.
+    """
+    words = _context_regex(options.credential_words)
+    for base, chunk in layout.chunks:
+        lines = set()
+        for match in words.finditer(_fold(chunk)):
+            lines.add(layout.scan_line_of(base + match.start()))
+        for number in sorted(lines):
+            line = layout.scan_lines[number]
+            start = layout.scan_starts[number]
+            hashes = None
+            for token in _TOKEN_RUN.finditer(line):
+                value = token.group(0)
+                if not credential_like(value, options) or not_a_secret(_enclosing(line, token.start(), token.end())):
+                    continue
+                if _HEX_RUN.fullmatch(value.replace("-", "")):
+                    if hashes is None:
+                        hashes = bool(_HASH_CONTEXT.search(line))
+                    if hashes:
+                        continue
+                if _PASSWORD_WORD.search(line):
+                    yield Span(start + token.start(), start + token.end(), "password", PASSWORD)
+                else:
+                    yield Span(start + token.start(), start + token.end(), "credential", KEY)
+
+
+_WORD_EDGE = re.compile(r"[\s\"'`<>()\[\]{},;]")
+
+
+def _enclosing(line: str, start: int, end: int) -> str:
+    """The whitespace/quote-delimited word around line[start:end]: a JWT around one part."""
+    while start > 0 and not _WORD_EDGE.match(line, start - 1):
+        start -= 1
+    while end < len(line) and not _WORD_EDGE.match(line, end):
+        end += 1
+    return line[start:end]
+
+
+# Unquoted values assigned to a password name in configuration files (.env, Dockerfile, shell,
+# .netrc, properties): `DB_PASSWORD=value`, `ENV DB_PASSWORD value`, `--password value`,
+# `password value` (.netrc). detect-secrets' keyword rules want quotes outside YAML/INI/TOML.
+_PASSWORD_NAME = (r"(?:[A-Za-z0-9_.\-]*(?:password|passwd|passphrase)|(?:[A-Za-z0-9.\-]*_)?(?:pass|pwd))"
+                  r"(?:_[A-Za-z0-9_.\-]*)?")
+_UNQUOTED_PASSWORD = re.compile(
+    r"(?i:(?<![A-Za-z0-9])" + _PASSWORD_NAME + r"[\"']?[ \t]*(?:=|:(?!//))[ \t]*"
+    r"|^[ \t]*(?:ENV|ARG)[ \t]+" + _PASSWORD_NAME + r"[ \t]+"
+    r"|--" + _PASSWORD_NAME + r"[ \t]+"
+    r"|^[ \t]*password[ \t]+)"
+    r"[\"']?([^\s\"'`;,]{1,128})",
+    re.M,
+)
+# Quoted values assigned to a password name, in any file: `password="..."` as a keyword
+# argument, `"db_password": "..."`, `$pass = '...'`. detect-secrets has keyword rules for
+# these, but its is_indirect_reference filter drops every finding on a line such as
+# `conn = connect(user="app", password="...")`.
+_QUOTED_PASSWORD = re.compile(
+    r"(?i:(?<![A-Za-z0-9])" + _PASSWORD_NAME + r")[\"'\]]{0,2}[ \t]*(?:=>|:=|=|:)[ \t]*"
+    r"(?P<q>[\"'`])(?P<value>[^\"'`\n]{1,128})(?P=q)"
+)
+_CONFIG_FILE = re.compile(
+    r"(?i:\.env(?:\..*)?|.*\.env|dockerfile.*|.*\.dockerfile|containerfile|.*\.(?:sh|bash|zsh|ksh)|"
+    r"\.netrc|_netrc|\.pypirc|.*\.properties)"
+)
+
+
+def _password_spans(layout: _Layout, path: str, options: PiiOptions) -> Iterator[Span]:
+    regexes = [(_QUOTED_PASSWORD, "value")]
+    if _CONFIG_FILE.fullmatch(path.rsplit("/", 1)[-1]):
+        regexes.append((_UNQUOTED_PASSWORD, 1))
+    for base, chunk in layout.chunks:
+        folded = _fold(chunk)
+        if "pass" not in folded and "pwd" not in folded:
+            continue
+        for regex, group in regexes:
+            for match in regex.finditer(chunk):
+                if plausible_password(match.group(group), options):
+                    yield Span(base + match.start(group), base + match.end(group), "password", PASSWORD)
+
+
+@lru_cache(maxsize=8)
+def _skip_regex(patterns: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns) or "(?!)")
+
+
+def is_checksum_file(path: str, options: PiiOptions) -> bool:
+    """Lock and checksum files (by name): only digests, versions and URLs."""
+    return _skip_regex(options.skip_secret_files).match(path.rsplit("/", 1)[-1].lower()) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,9 +974,17 @@ def find_spans(text: str, path: str, options: PiiOptions) -> list[Span]:
 def _find_spans(layout: _Layout, path: str, options: PiiOptions) -> list[Span]:
     spans: list[Span] = []
     if options.secrets:
-        # own spans first: on equal spans the first label wins, and ours are more specific
-        spans.extend(_own_spans(layout))
-        spans.extend(_detect_secrets_spans(layout, path))
+        # On equal spans the first label wins: provider formats first (most specific), then
+        # context candidates (<KEY> for a token even under an api_key= keyword), then
+        # detect-secrets. Lock and checksum files get only the provider formats, which no
+        # digest can look like.
+        spans.extend(_own_spans(layout, options))
+        if not is_checksum_file(path, options):
+            spans.extend(_context_spans(layout, options))
+            spans.extend(_password_spans(layout, path, options))
+            # a provider rule's <KEY> wins over the keyword rule's <PASSWORD> on the same value
+            found = list(_detect_secrets_spans(layout, path, options))
+            spans.extend(sorted(found, key=lambda span: span.kind == "password"))
     if options.emails:
         spans.extend(_email_spans(layout, options.keep_example_emails))
     if options.ip_addresses:
