@@ -738,3 +738,17 @@ def cases() -> list[Case]:
             path, text = make(_Gen(f"neg:{form}:{i}"), i)
             out.append(Case(form, i, path, text))
     return out
+
+
+def outcome(case: Case, redacted: str) -> str:
+    """"caught" (every secret replaced by its placeholder and nothing else changed), "inexact"
+    (every secret gone, but other text changed too or another placeholder used), "missed";
+    for a near-miss "unchanged" or "changed" (a false positive)."""
+    if not case.positive:
+        return "unchanged" if redacted == case.text else "changed"
+    if any(value in redacted for value, _ in case.secrets):
+        return "missed"
+    return "caught" if redacted == case.expected() else "inexact"
+
+
+LOCK_FORMS = ("lock_file", "lock_file_more")

@@ -804,7 +804,7 @@ def _context_regex(words: tuple[str, ...]) -> re.Pattern:
     return re.compile("|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True)))
 
 
-def _context_spans(layout: _Layout, options: PiiOptions) -> Iterator[Span]:
+def _context_spans(layout: _Layout, path: str, options: PiiOptions) -> Iterator[Span]:
     """Credential-like tokens on lines that name a credential, wherever they sit on the line:
     call and keyword arguments, dict, JSON, YAML, TOML, INI and .env values, URLs, connection
     strings, Dockerfile ENV/ARG, shell exports, HTTP headers.
@@ -813,6 +813,7 @@ def _context_spans(layout: _Layout, options: PiiOptions) -> Iterator[Span]:
     lines they touch are tokenized. A line that also names a password gets <PASSWORD>.
     """
     words = _context_regex(options.credential_words)
+    literals_only = _is_code(path)
     for base, chunk in layout.chunks:
         lines = set()
         for match in words.finditer(_fold(chunk)):
@@ -823,6 +824,8 @@ def _context_spans(layout: _Layout, options: PiiOptions) -> Iterator[Span]:
             hashes = None
             for token in _TOKEN_RUN.finditer(line):
                 value = token.group(0)
+                if literals_only and not _in_string(line, token.start()):
+                    continue  # in code, an unquoted token is an identifier or a number
                 if not credential_like(value, options) or not_a_secret(_enclosing(line, token.start(), token.end())):
                     continue
                 if _HEX_RUN.fullmatch(value.replace("-", "")):
@@ -834,6 +837,27 @@ def _context_spans(layout: _Layout, options: PiiOptions) -> Iterator[Span]:
                     yield Span(start + token.start(), start + token.end(), "password", PASSWORD)
                 else:
                     yield Span(start + token.start(), start + token.end(), "credential", KEY)
+
+
+# Source files, where a value is a string literal; elsewhere (configuration, shell, docs, data)
+# a value may also stand unquoted.
+_CODE_EXTENSIONS = frozenset({
+    "py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "tsx", "java", "kt", "kts", "scala", "groovy",
+    "go", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "m", "mm", "swift", "rs", "rb", "php",
+    "pl", "pm", "lua", "r", "dart", "ex", "exs", "erl", "clj", "hs", "ml", "fs", "vb", "jl", "zig",
+})
+
+
+def _is_code(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return "." in name and name.rsplit(".", 1)[-1].lower() in _CODE_EXTENSIONS
+
+
+def _in_string(line: str, pos: int) -> bool:
+    """Inside a quoted string, judged by an odd count of a quote character before pos (an
+    apostrophe in a comment can fool it; the other rules still apply)."""
+    head = line[:pos]
+    return head.count('"') % 2 == 1 or head.count("'") % 2 == 1 or head.count("`") % 2 == 1
 
 
 _WORD_EDGE = re.compile(r"[\s\"'`<>()\[\]{},;]")
@@ -1026,7 +1050,7 @@ def _find_spans(layout: _Layout, path: str, options: PiiOptions) -> list[Span]:
         # digest can look like.
         spans.extend(_own_spans(layout, options))
         if not is_checksum_file(path, options):
-            spans.extend(_context_spans(layout, options))
+            spans.extend(_context_spans(layout, path, options))
             spans.extend(_password_spans(layout, path, options))
             # a provider rule's <KEY> wins over the keyword rule's <PASSWORD> on the same value
             found = list(_detect_secrets_spans(layout, path, options))
