@@ -20,6 +20,9 @@ from typing import Any
 
 import yaml
 
+# plain data, no pyspark and no detect-secrets at import: the defaults live beside the rules
+from pipeline.text.pii import CREDENTIAL_WORDS, DUMMY_WORDS, SKIP_SECRET_FILES
+
 ALL_STAGES = ("extract", "optout", "licenses", "languages", "exact_dedup", "near_dedup", "pii")
 MIB = 1024 * 1024
 
@@ -120,6 +123,13 @@ class PiiConfig:
     dense_fraction: float = 0.5  # share of non-blank lines holding a secret to call it dense
     dense_min_lines: int = 3  # ...and at least this many secret lines (one key in a 2-line file is not a dump)
     max_line_chars: int = 10000  # longer lines are scanned in overlapping windows of this size
+    # Which values may be secrets; docs/pii.md gives each rule with its reason and example.
+    credential_words: tuple[str, ...] = CREDENTIAL_WORDS  # a line with one of these names a credential
+    credential_min_chars: int = 16  # shortest random-looking token taken as a key on such a line
+    password_min_chars: int = 8  # shorter values of password-like names are left alone
+    password_min_entropy: float = 2.5  # bits per character a password value needs ("aaaaaaaa": 0)
+    dummy_words: tuple[str, ...] = DUMMY_WORDS  # a value made only of these words is a dummy
+    skip_secret_files: tuple[str, ...] = SKIP_SECRET_FILES  # lock/checksum file names: no entropy or keyword rules
 
 
 @dataclass(frozen=True)
@@ -314,6 +324,12 @@ def _validate(cfg: Config) -> None:
     check(cfg.pii.dense_min_lines >= 1, "pii.dense_min_lines", "must be at least 1")
     # windows overlap by 512 characters (pipeline.text.pii.WINDOW_OVERLAP)
     check(cfg.pii.max_line_chars >= 1024, "pii.max_line_chars", "must be at least 1024")
+    check(bool(cfg.pii.credential_words) and all(w.strip() for w in cfg.pii.credential_words),
+          "pii.credential_words", "must be a non-empty list of non-empty words")
+    # under 16 characters, random tokens and identifiers overlap too much (docs/pii.md)
+    check(cfg.pii.credential_min_chars >= 8, "pii.credential_min_chars", "must be at least 8")
+    check(cfg.pii.password_min_chars >= 1, "pii.password_min_chars", "must be at least 1")
+    check(cfg.pii.password_min_entropy >= 0.0, "pii.password_min_entropy", "must be 0 or more")
     check(bool(cfg.tracking.experiment.strip()), "tracking.experiment", "must not be empty")
 
 

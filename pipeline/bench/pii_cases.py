@@ -685,9 +685,9 @@ def _numbers_and_ids(g: _Gen, i: int):
     return [("a.py", f'account_id = "{g.s(12, string.digits)}"\n'),
             ("b.tf", f'role_arn = "arn:aws:iam::{g.s(12, string.digits)}:role/deploy-keys"\n'),
             ("c.py", f"token_expiry_seconds = {g.s(5, string.digits)}\n"),
-            ("d.json", f'{{"key": "ui.button.submit", "value": "Submit"}}\n'),
+            ("d.json", '{"key": "ui.button.submit", "value": "Submit"}\n'),
             ("e.yml", f"secret_name: projects/{g.s(10, string.digits)}/secrets/db-password/versions/latest\n"),
-            ("f.py", f'KEY_ID = "projects/acme/locations/global/keyRings/prod/cryptoKeys/signing"\n'),
+            ("f.py", 'KEY_ID = "projects/acme/locations/global/keyRings/prod/cryptoKeys/signing"\n'),
             ("g.py", f"PHONE = '+1-202-555-0{g.s(3, string.digits)}'\n")][i]
 
 

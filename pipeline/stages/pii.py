@@ -41,6 +41,12 @@ def options(cfg: PiiConfig):
         max_line_chars=cfg.max_line_chars,
         dense_fraction=cfg.dense_fraction,
         dense_min_lines=cfg.dense_min_lines,
+        credential_words=cfg.credential_words,
+        credential_min_chars=cfg.credential_min_chars,
+        password_min_chars=cfg.password_min_chars,
+        password_min_entropy=cfg.password_min_entropy,
+        dummy_words=cfg.dummy_words,
+        skip_secret_files=cfg.skip_secret_files,
     )
 
 
