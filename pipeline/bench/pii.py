@@ -134,10 +134,19 @@ def run(ctx) -> None:
         pii.redact(text, path, opts)
     redact_compare_s = time.perf_counter() - start
 
+    # Every input file, timed in CPU seconds of this process: on a shared machine the wall
+    # clock also counts other people's work.
+    start = time.process_time()
+    for path, text in files:
+        pii.redact(text, path, opts)
+    redact_all_cpu_s = time.process_time() - start
+
     mb = compare_size / 1e6
     print(f"bench pii full detect-secrets scan MB/s per core: {mb / full_s:.3f} MB/s")
     print(f"bench pii prefiltered detect-secrets MB/s per core: {mb / fast_s:.3f} MB/s")
     print(f"bench pii redact (all detectors) MB/s per core: {mb / redact_compare_s:.3f} MB/s")
+    print(f"bench pii redact (all detectors) MB/s per core, all {size / 1e6:.1f} MB, CPU time: "
+          f"{size / 1e6 / redact_all_cpu_s:.3f} MB/s (target >= 3)")
     speedup = full_s / redact_compare_s
     print(f"bench pii speed-up of the stage's per-file work over a full scan: {speedup:.1f} x")
     print(f"bench pii full-scan findings on {mb:.1f} MB: {len(full)} findings")
