@@ -233,6 +233,22 @@ def _shell(g: _Gen, i: int):
         "#!/bin/sh\nset -e\n" + lines[i]), ((v, PASSWORD if i in (2, 5) else KEY),)
 
 
+def _key_path(g: _Gen, i: int):
+    # the credential is named by an enclosing key or section, not on the value's own line
+    v = [g.s(40, B64), g.s(32), g.s(40), g.s(36), g.s(32, HEX), g.s(24), g.s(48, B64URL)][i]
+    texts = [
+        ("stripe.yaml", f"stripe:\n  credentials:\n    live: {v}\n    mode: live\n"),
+        ("app.ini", f"[secrets]\nstripe = {v}\n\n[server]\nport = 8000\n"),
+        ("ci.toml", f'[tokens]\nci = "{v}"\n'),
+        ("settings.json", f'{{\n  "credentials": {{\n    "prod": "{v}"\n  }}\n}}\n'),
+        ("keys.py", f'API_KEYS = {{\n    "prod": "{v}",\n}}\n'),
+        ("vars.tf", f'variable "db_password" {{\n  default = "{v}"\n}}\n'),
+        ("auth.yml", f"auth:\n  keys:\n    - {v}\n"),
+    ]
+    path, text = texts[i]
+    return path, text, ((v, PASSWORD if i == 5 else KEY),)
+
+
 def _url_basic_auth(g: _Gen, i: int):
     # URL passwords are written percent-encoded or without the characters URLs reserve
     v = [g.password("!*~"), g.s(16), g.s(24), g.password("!*~"), g.s(20, LOWER_ALNUM), g.s(32, HEX), g.s(18)][i]
@@ -444,6 +460,7 @@ POSITIVE_FORMS: dict[str, Callable] = {
     "dotenv": _dotenv,
     "dockerfile": _dockerfile,
     "shell": _shell,
+    "key_path": _key_path,
     "url_basic_auth": _url_basic_auth,
     "url_query_token": _url_query_token,
     "connection_string": _connection_string,
@@ -646,6 +663,17 @@ def _identifiers_in_context(g: _Gen, i: int):
             ("g.ts", 'export const TOKEN_STORAGE_KEY = "com.acme.app.auth.refreshToken";\n')][i]
 
 
+def _key_path_near(g: _Gen, i: int):
+    # blocks named for credentials holding names, settings, colours, ids and digests
+    return [("deploy.yml", "credentials:\n  username: deploy\n  region: eu-west-1\n  expires: 2025-12-31T23:59:59Z\n"),
+            ("app.ini", "[auth]\nbackend = django.contrib.auth.backends.ModelBackend\nlogin_url = /accounts/login/\n"),
+            ("theme.json", '{\n  "tokens": {\n    "colorPrimary": "#1a2b3c",\n    "fontFamilyHeading": "InterVariable"\n  }\n}\n'),
+            ("lexer.py", "tokens = {\n    'root': [\n        (r'\"', String, 'string-double-pop2'),\n    ],\n}\n"),
+            ("svc.yaml", "secrets:\n  - name: DATABASE_URL\n    valueFrom: projects/acme/secrets/database-url\n"),
+            ("ids.toml", f'[keys]\nrequest_id = "{g.uuid()}"\n'),
+            ("keys.yml", f"private:\n  checksum: {g.s(64, HEX)}\n")][i]
+
+
 def _charset_constant(g: _Gen, i: int):
     return [("b64.py", 'ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"\n'),
             ("id.py", 'KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"\n'),
@@ -718,6 +746,7 @@ NEAR_MISS_FORMS: dict[str, Callable] = {
     "credential_code": _credential_code,
     "public_key_material": _public_material,
     "identifier_in_context": _identifiers_in_context,
+    "key_path_near": _key_path_near,
     "charset_constant": _charset_constant,
     "url_placeholder": _url_placeholder,
     "hex_constant": _hex_constants,
