@@ -461,3 +461,28 @@ def test_stage_passes_every_setting_to_the_per_file_options():
     opts = stage.options(cfg)
     for field in dataclasses.fields(PiiOptions):
         assert getattr(opts, field.name) == getattr(cfg, field.name), field.name
+
+
+@pytest.mark.parametrize("template,path,placeholder", [
+    ("payments:\n  secrets:\n    merchant: {v}\n    currency: EUR\n", "pay.yaml", "<KEY>"),
+    ("[credentials]\nmerchant = {v}\n\n[ui]\ntheme = dark\n", "pay.cfg", "<KEY>"),
+    ('{{\n  "auth": {{\n    "merchant": "{v}"\n  }}\n}}\n', "pay.json", "<KEY>"),
+    ('SIGNING_KEYS = [\n    "{v}",\n]\n', "keys.py", "<KEY>"),
+    ("database_passwords:\n  replica: {v}\n", "db.yml", "<PASSWORD>"),
+])
+def test_credential_named_by_its_key_path(template, path, placeholder):
+    value = rand(random.Random(path), 28, ALNUM)
+    text = template.format(v=value)
+    assert redact(text, path, OPTS).text == text.replace(value, placeholder)
+
+
+def test_block_named_for_credentials_keeps_its_settings():
+    text = (
+        "auth:\n  provider: github\n  callback: /oauth/complete/github-org/\n"
+        "  scope: read:org,user:email\n  session_cookie_name: sessionid_secure_v2\n"
+        "[tokens]\ncolour_primary = #336699\nfont = InterDisplayVariable\n"
+    )
+    assert redact(text, "settings.yaml", OPTS).text == text
+    code = "if token:\n    handler = 'AuthenticationMiddlewareV2'\n    mode = \"aB3dE5fG7hJ9kL1m\"\n"
+    # in source files `if token:` opens a branch, not a key path
+    assert redact(code, "mw.py", OPTS).text == code
