@@ -11,7 +11,6 @@ from pyspark.sql import SparkSession
 
 from codecurate.config import SparkConfig
 
-
 # Spark's own log (log4j2) goes to a file, not the console: its INFO/WARN start-up lines and
 # progress bars would interleave with codecurate's stage lines. `${sys:...}` is read each time
 # log4j2 configures itself, so log_to() can move the file once the run directory is known.
