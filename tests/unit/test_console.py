@@ -100,3 +100,15 @@ def test_run_report_picture(tmp_path):
 def test_console_rejects_unknown_levels(level):
     with pytest.raises(ValueError):
         Console().configure(level)
+
+
+def test_quiet_and_verbose_flags(capsys):
+    from codecurate.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["run"]).console == NORMAL
+    assert parser.parse_args(["run", "--quiet"]).console == QUIET
+    assert parser.parse_args(["stage", "extract", "-v"]).console == "verbose"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "-q", "-v"])
+    assert "not allowed with" in capsys.readouterr().err
