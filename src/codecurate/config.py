@@ -63,7 +63,8 @@ class SparkConfig:
     master: str = "local[2]"  # ignored under spark-submit, which sets the master itself
     app_name: str = "codecurate"
     shuffle_partitions: int = 8
-    show_progress: bool = True  # Spark's console progress bar
+    # Spark's own console progress bar; off: codecurate draws one progress line per stage
+    show_progress: bool = False
     conf: dict[str, str] = field(default_factory=dict)  # any other spark.* setting
 
 
@@ -207,6 +208,30 @@ def curation_config(config: dict[str, Any]) -> dict[str, Any]:
         if isinstance(kept.get(section), dict) and key in kept[section]:
             kept[section] = {k: v for k, v in kept[section].items() if k != key}
     return kept
+
+
+# What a run records (run.json, release manifests, tracking params) never holds credentials or
+# an object store's endpoint: spark.conf may carry spark.hadoop.fs.s3a.secret.key, a URI may
+# carry user:password@ or ?endpoint_override=. Endpoints and keys belong in the environment
+# (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), which nothing records.
+SENSITIVE_KEY = re.compile(r"secret|passw|token|credential|access.?key|private|auth|endpoint", re.IGNORECASE)
+URI_USERINFO = re.compile(r"://[^/@\s]+@")
+URI_QUERY = re.compile(r"(://[^?\s]*)\?\S*")
+REDACTED = "<redacted>"
+
+
+def redact_text(text: str) -> str:
+    """A URI without its user:password@ and query string."""
+    return URI_QUERY.sub(rf"\1?{REDACTED}", URI_USERINFO.sub(f"://{REDACTED}@", text))
+
+
+def redacted(value: Any) -> Any:
+    """A resolved config (or any nested dict) fit to record: sensitive keys' values replaced."""
+    if isinstance(value, dict):
+        return {k: REDACTED if SENSITIVE_KEY.search(str(k)) else redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(v) for v in value]
+    return redact_text(value) if isinstance(value, str) else value
 
 
 def _plain(value: Any) -> Any:
