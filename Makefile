@@ -7,7 +7,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: setup sample test bench lint dist clean
+.PHONY: setup sample test bench bench-scale lint dist clean
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,12 @@ test: setup
 
 bench: setup
 	$(PY) -m pipeline.bench
+
+# The whole pipeline on a ~1.1 GB, 160k-file generated export (built once into out/scale-1100,
+# ~3 min), local[2], default config; per-stage figures at the end. Not part of `make test`.
+SCALE ?= 1100
+bench-scale: setup
+	$(PY) -m pipeline.bench.scale --scale $(SCALE)
 
 lint: setup
 	$(VENV)/bin/ruff check pipeline jobs tests scripts

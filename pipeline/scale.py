@@ -74,10 +74,11 @@ class Package:
 @dataclass(frozen=True)
 class ScalePlan:
     mb: int
+    files: int | None = None  # files of the monorepo; None: min(100k, 100 * mb)
 
     @property
     def monorepo_files(self) -> int:
-        return min(100_000, max(200, 100 * self.mb))
+        return self.files or min(100_000, max(200, 100 * self.mb))
 
     @property
     def flat_dir_entries(self) -> int:
@@ -231,14 +232,17 @@ def minify(data: bytes) -> bytes:
     return b";".join(line.strip() for line in data.split(b"\n") if line.strip())
 
 
-def build_scale(out: Path, mb: int, seed: int = 1, packages: tuple[str, ...] | None = None) -> dict:
+def build_scale(out: Path, mb: int, seed: int = 1, packages: tuple[str, ...] | None = None,
+                monorepo_files: int | None = None) -> dict:
+    """Build the corpus in `out`; `packages` narrows the installed packages used and
+    `monorepo_files` sets the big repository's size apart from `mb` (tests use both)."""
     out = Path(out).absolute()
     if out.exists() and any(out.iterdir()):
         if not (out / MARKER).exists():
             raise SampleError(f"{out} is not empty and is not a sample directory; refusing to clear it")
         shutil.rmtree(out)
     started = time.monotonic()
-    plan = ScalePlan(mb)
+    plan = ScalePlan(mb, monorepo_files)
     rng = random.Random(seed)
     pool = load_packages(packages)
     common = [p.license for p in pool if p.license] or [b"MIT License\n\nCopyright (c) 2024 Scale\n"]
