@@ -25,12 +25,14 @@ def build_session(cfg: SparkConfig) -> SparkSession:
             settings["spark.local.dir"] = cfg.local_dir
     settings |= {
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
-        # No broadcast joins: the static size estimate of a side comes from compressed files or
-        # a Python UDF's input and can be 100x too small (extract's blob side was estimated from
-        # the content table, which holds no content, then broadcast ~600 MB of it through a 1 GB
-        # driver: OutOfMemoryError), and the adaptive one counts compressed shuffle bytes. Every
+        # No broadcast joins. A broadcast side is collected to the driver as task results and
+        # its hash table built on the driver's heap, and Spark decides from estimates: the
+        # compressed ORC file size (on the 1.1 GB scale corpus extract broadcast the whole
+        # directory_entry table at each of 14 tree levels, and the content table, which carries
+        # `data` in exports that ship content) or compressed shuffle bytes (adaptive). Every
         # join shuffles executor to executor; at SWH scale no side of ours is small anyway (one
-        # row per origin or per file). Raise both in spark.conf to broadcast on purpose.
+        # row per directory entry, per file or per origin). Raise both in spark.conf to
+        # broadcast on purpose.
         "spark.sql.autoBroadcastJoinThreshold": "-1",
         "spark.sql.adaptive.autoBroadcastJoinThreshold": "-1",
         # What the driver collects is counts and shard lists (KBs): anything bigger is a bug,
