@@ -2,8 +2,8 @@
 process with Spark's default 1 GB driver memory, publishes a release and conserves every file.
 
 Scale: ~14k files (the sample has ~2.6k): a 13,000-file repository with a 6,500-entry directory,
-a 100 KB license file, binary and minified files, forks and vendored copies of 8 small packages.
-Bytes stay at ~50 MB (the sample's size): ScanCode and detect-secrets set the pace per byte and
+a 200 KB license file, binary and minified files, forks and vendored copies of 8 small packages.
+Bytes stay at ~40 MB (the sample has 47 MB): ScanCode and detect-secrets set the pace per byte and
 license text, and this test must run in a few minutes on 2 cores. languages.fallback is `none`:
 guesslang would load TensorFlow into every Python worker (tested on its own elsewhere).
 """
@@ -27,7 +27,7 @@ SAMPLE_FILES = 2628  # files the sample's extract sees (make sample)
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("scale-e2e") / "corpus"
-    summary = build_scale(out, 20, seed=3, packages=PACKAGES, monorepo_files=13_000)
+    summary = build_scale(out, 40, seed=3, packages=PACKAGES, monorepo_files=13_000)
     assert summary["head_files"] >= 5 * SAMPLE_FILES
     return out, summary
 
