@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any
 
 MIN_TASKS = 4  # with fewer tasks a median says nothing
-TIMEOUT_SECONDS = 20  # a busy driver answers slowly; 5 s timed out under load average 40
+TIMEOUT_SECONDS = 20  # a driver busy with a stage answers slowly on a loaded machine
 SHOWN = 3  # the heaviest Spark stages listed in the manifest
 
 
