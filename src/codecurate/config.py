@@ -60,12 +60,23 @@ class OptOutConfig:
 
 @dataclass(frozen=True)
 class SparkConfig:
-    master: str = "local[2]"  # ignored under spark-submit, which sets the master itself
+    # Ignored under spark-submit, which sets the master itself. "local[auto]": as many cores as
+    # the machine has and its memory allows, one Python worker of `python_worker_mb` per core
+    # beside the driver (8 GB, 8 cores -> local[2]; 32 GB, 8 cores -> local[8]).
+    master: str = "local[auto]"
     app_name: str = "codecurate"
-    shuffle_partitions: int = 8
+    # Shuffle partitions before adaptive execution coalesces small ones (to >= 1 MB each):
+    # 64 keeps a partition of a 1 GB stage near 16 MB of content, so no task holds much of it.
+    shuffle_partitions: int = 64
+    # Local mode only (spark-submit sets its own): the driver JVM is also the executor. Nothing
+    # content-sized is held on its heap (no broadcast joins, caches and checkpoints on disk),
+    # so 1g does for any input size; more only buys speed.
+    driver_memory: str = "1g"
+    python_worker_mb: int = 2560  # one Python worker's peak, ScanCode's ~1.4 GB index included
+    local_dir: str | None = None  # spark.local.dir (shuffle files, spills, disk caches); None: /tmp
     # Spark's own console progress bar; off: codecurate draws one progress line per stage
     show_progress: bool = False
-    conf: dict[str, str] = field(default_factory=dict)  # any other spark.* setting
+    conf: dict[str, str] = field(default_factory=dict)  # any other spark.* setting, applied last
 
 
 @dataclass(frozen=True)
@@ -362,6 +373,9 @@ def _validate(cfg: Config) -> None:
           f"must be a subsequence of {', '.join(ALL_STAGES)}")
     check(not cfg.stages or cfg.stages[0] == "extract", "stages", "must start with extract")
     check(cfg.spark.shuffle_partitions > 0, "spark.shuffle_partitions", "must be positive")
+    check(re.fullmatch(r"[1-9]\d*[kmgt]", cfg.spark.driver_memory.lower()) is not None, "spark.driver_memory",
+          f"must be a JVM size like 1g or 4096m, got {cfg.spark.driver_memory!r}")
+    check(cfg.spark.python_worker_mb > 0, "spark.python_worker_mb", "must be positive")
     check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
     check(VERSION_RE.fullmatch(cfg.release.version) is not None,
           "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
@@ -414,6 +428,7 @@ def _resolve_paths(cfg: Config) -> Config:
             repo_metadata=_absolute(cfg.input.repo_metadata),
         ),
         output=OutputConfig(root=_absolute(cfg.output.root)),
+        spark=dataclasses.replace(cfg.spark, local_dir=_absolute(cfg.spark.local_dir)),
         optout=OptOutConfig(list=_absolute(cfg.optout.list)),
         licenses=dataclasses.replace(cfg.licenses, permissive_list=_absolute(cfg.licenses.permissive_list)),
     )
