@@ -229,7 +229,7 @@ def run(ctx) -> None:
 
     tables = L.load_tables()
     trees = installed_trees(tables)
-    archives = fetch_sdists(Path(ctx.sample) / "license-bench" / "sdists")
+    archives = fetch_sdists(Path(ctx.work) / "license-sdists")
     trees += [t for t in (sdist_tree(a, tables) for a in archives) if t is not None]
     print(f"bench license_packages: {len(trees)} package trees ({len(archives)} fetched sdists of "
           f"{len(SDISTS)}), {sum(len(t.files) for t in trees)} files")
