@@ -301,7 +301,7 @@ def test_mentions_and_part_licenses_keep_permissive_repositories(spark):
     # the parts keep their own licenses; the rejects say which kind of evidence decided
     docs = out[("celery-like", "docs/index.rst")]
     assert docs[C.DETECTED_LICENSES] == ["BSD-3-Clause", "CC-BY-SA-4.0"]
-    assert "reference:CC-BY-SA-4.0:LICENSE" in docs[C.LICENSE_EVIDENCE]
+    assert "notice:CC-BY-SA-4.0:LICENSE" in docs[C.LICENSE_EVIDENCE]  # the approximate pass: 98% of a rule
     font = out[("katex-like", "fonts/Main-Regular.woff2")]
     assert font[C.LICENSE_TYPE] == "non_permissive"
     assert "text:OSL-3.0:LICENSE.fonts" in font[C.LICENSE_EVIDENCE]
@@ -312,4 +312,4 @@ def test_mentions_and_part_licenses_keep_permissive_repositories(spark):
     assert bundled[C.LICENSE_TYPE] == "non_permissive"
     assert "text:GPL-2.0-only:THIRD-PARTY-NOTICES.txt" in bundled[C.LICENSE_EVIDENCE]
     assert len(out) == len(rows)  # conservation
-    assert ctx.metrics["license_files"] == 13
+    assert ctx.metrics["license_files"] == 12
