@@ -32,7 +32,9 @@ from pipeline.text import licenses as L
 NAME = "licenses"
 REQUIRES = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT, C.GHA_LICENSE_ID)
 # Rejects keep what decided them, so a removal can be audited without re-running ScanCode.
-REJECT_COLUMNS = (C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE)
+# license_evidence too: it is an audit column (pipeline.columns.AUDIT_COLUMNS), written on rejects
+# and dropped from kept files by the runner, so it is not listed twice here.
+REJECT_COLUMNS = (C.DETECTED_LICENSES, C.LICENSE_TYPE)
 
 # Stage-internal columns: never leave the stage.
 DIR = "_license_dir"  # a scope: a folder, or one file's path (LICENSE.python covers itself)
