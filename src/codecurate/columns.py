@@ -38,6 +38,7 @@ STACK_V2_COLUMNS = (
 # added by stages
 DETECTED_LICENSES = "detected_licenses"  # array<string> of SPDX ids (licenses stage)
 LICENSE_TYPE = "license_type"  # permissive | no_license | non_permissive
+LICENSE_EVIDENCE = "license_evidence"  # array<string> "kind:spdx_id:license file" (licenses rejects only)
 LANGUAGE = "language"  # Linguist name (languages stage)
 LANGUAGE_DETECTOR = "language_detector"  # which detector answered: enry | guesslang
 IS_VENDOR = "is_vendor"
@@ -53,7 +54,7 @@ DUP_OF_PATH = "dup_of_path"  # the blob_id, so dup_of alone does not say which c
 # decontaminate: struct<benchmark, task, field, match> naming what a removed file contained
 DECONTAMINATED_BY = "decontaminated_by"
 
-AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH, DECONTAMINATED_BY)  # kept only on rejects
+AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH, DECONTAMINATED_BY, LICENSE_EVIDENCE)  # kept only on rejects
 
 # Rejects carry these keys (whichever the frame has) plus the reason: never content.
 REJECT_KEYS = (REPO_NAME, PATH, BLOB_ID, CONTENT_ID, SNAPSHOT_ID, LENGTH_BYTES)

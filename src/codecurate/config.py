@@ -106,6 +106,18 @@ class LicensesConfig:
     # (the-stack-v2 let GitHub's win: false restores that).
     copyleft_overrides_gha: bool = True
     permissive_list: str | None = None  # None: configs/data/licenses/permissive.tsv
+    # ScanCode's exact matchers run on every license text; the approximate matcher (15-280x
+    # dearer) only where they leave at least this many legalese tokens unexplained (3: the fewest
+    # a ScanCode rule needs), and on at
+    # most the first approximate_max_bytes of the text (a 5 MB bundle must not dominate a run).
+    approximate_min_unexplained_tokens: int = 3
+    approximate_max_bytes: int = 64 * 1024
+    # Evidence rules: a license text counts when its match covers at least this % of the rule;
+    # a notice when, in addition, it is not one of ScanCode's small rules (< 15 tokens) and its
+    # rule relevance (0-100) is at least min_notice_relevance. References count only alone in a
+    # dedicated license file (README, "Licenses stage").
+    min_match_coverage: float = 50.0
+    min_notice_relevance: int = 80
 
 
 @dataclass(frozen=True)
@@ -459,6 +471,11 @@ def _validate(cfg: Config) -> None:
     check(cfg.licenses.scan_timeout_seconds > 0, "licenses.scan_timeout_seconds", "must be positive")
     check(cfg.licenses.max_license_file_bytes > 0, "licenses.max_license_file_bytes", "must be positive")
     check(cfg.licenses.spdx_header_chars >= 0, "licenses.spdx_header_chars", "must be 0 or more")
+    check(cfg.licenses.approximate_min_unexplained_tokens >= 1, "licenses.approximate_min_unexplained_tokens",
+          "must be at least 1")
+    check(cfg.licenses.approximate_max_bytes > 0, "licenses.approximate_max_bytes", "must be positive")
+    check(0.0 <= cfg.licenses.min_match_coverage <= 100.0, "licenses.min_match_coverage", "must be in [0, 100]")
+    check(0 <= cfg.licenses.min_notice_relevance <= 100, "licenses.min_notice_relevance", "must be in [0, 100]")
     check(cfg.languages.fallback in ("guesslang", "none"), "languages.fallback",
           f"must be 'guesslang' or 'none', got {cfg.languages.fallback!r}")
     check(cfg.languages.min_fallback_chars >= 0, "languages.min_fallback_chars", "must be >= 0")

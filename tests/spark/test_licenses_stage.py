@@ -27,6 +27,7 @@ SCANS_SCHEMA = T.StructType([
     T.StructField(C.SNAPSHOT_ID, T.StringType()),
     T.StructField(stage.DIR, T.StringType()),
     T.StructField(stage.LICENSES, T.ArrayType(T.StringType())),
+    T.StructField(stage.EVIDENCE, T.ArrayType(T.StringType())),
 ])
 
 
@@ -47,7 +48,8 @@ def _by_path(frame):
 def test_ancestor_dirs(spark):
     frame = spark.createDataFrame([("a.py",), ("a/b.py",), ("a/b/c.py",)], [C.PATH])
     got = {r[C.PATH]: r["dirs"] for r in frame.select(C.PATH, stage.ancestor_dirs(frame[C.PATH]).alias("dirs")).collect()}
-    assert got == {"a.py": [""], "a/b.py": ["", "a"], "a/b/c.py": ["", "a", "a/b"]}
+    # the path itself too: a license file named for a part (LICENSE.python) covers itself
+    assert got == {"a.py": ["", "a.py"], "a/b.py": ["", "a", "a/b.py"], "a/b/c.py": ["", "a", "a/b", "a/b/c.py"]}
 
 
 def test_license_dir(spark):
@@ -78,10 +80,11 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("gh/noassert", "s5", "app.py", "NOASSERTION", "app = 3"),
     ])
     scans = spark.createDataFrame([
-        ("o/r", "s1", "", ["MIT"]),
-        ("o/r", "s1", "vendor/gpl", ["GPL-3.0-only"]),
-        ("o/r", "s1", "apache", ["Apache-2.0"]),
-        ("gh/mit", "s3", "vendor", ["GPL-2.0-only"]),
+        ("o/r", "s1", "", ["MIT"], ["text:MIT:LICENSE"]),
+        ("o/r", "s1", "vendor/gpl", ["GPL-3.0-only"], ["text:GPL-3.0-only:vendor/gpl/COPYING"]),
+        ("o/r", "s1", "apache", ["Apache-2.0"], ["text:Apache-2.0:apache/LICENSE"]),
+        ("o/r", "s1", "own/isc.c", ["Apache-2.0"], ["text:Apache-2.0:own/isc.c"]),  # a file's own scope
+        ("gh/mit", "s3", "vendor", ["GPL-2.0-only"], ["text:GPL-2.0-only:vendor/COPYING"]),
     ], SCANS_SCHEMA)
     out = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig())
     got = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: (r[C.DETECTED_LICENSES], r[C.LICENSE_TYPE]) for r in out.collect()}
@@ -96,7 +99,7 @@ def test_path_rule_on_a_hand_built_tree(spark):
         "apache/LICENSE@s1": (["Apache-2.0", "MIT"], "permissive"),
         "apache/a.py@s1": (["Apache-2.0", "MIT"], "permissive"),
         "own/spdx.c@s1": (["EPL-2.0", "MIT"], "non_permissive"),
-        "own/isc.c@s1": (["ISC", "MIT"], "permissive"),
+        "own/isc.c@s1": (["Apache-2.0", "ISC", "MIT"], "permissive"),
         "main.py@s2": ([], "no_license"),
         # a permissive GitHub license does not rescue a vendored GPL folder (copyleft guard) ...
         "vendor/COPYING@s3": (["GPL-2.0-only"], "non_permissive"),
@@ -109,7 +112,11 @@ def test_path_rule_on_a_hand_built_tree(spark):
     stack = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig(copyleft_overrides_gha=False))
     v2 = {r[C.PATH]: r[C.LICENSE_TYPE] for r in stack.filter(stack[C.SNAPSHOT_ID] == "s3").collect()}
     assert v2 == {"vendor/COPYING": "permissive", "vendor/v.c": "permissive", "app.py": "permissive"}
-    assert out.columns == files.columns + [C.DETECTED_LICENSES, C.LICENSE_TYPE]
+    assert out.columns == files.columns + [C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE]
+    evidence = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: r[C.LICENSE_EVIDENCE] for r in out.collect()}
+    assert evidence["vendor/gpl/lib.c@s1"] == ["text:GPL-3.0-only:vendor/gpl/COPYING", "text:MIT:LICENSE"]
+    assert evidence["own/spdx.c@s1"] == ["header:EPL-2.0:", "text:MIT:LICENSE"]
+    assert evidence["app.py@s4"] == ["github:gpl-3.0:"]
 
 
 def _text(spec):
