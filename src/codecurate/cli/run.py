@@ -24,7 +24,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         from codecurate.ops.schedule import scheduled_release
 
-        scheduled_release(cfg, version=args.version, run_id=args.run_id)
+        scheduled_release(cfg, version=args.version, run_id=args.run_id, allow_shrink=args.allow_shrink)
     return EXIT_OK
 
 
@@ -42,6 +42,9 @@ def register(sub) -> None:
     run.add_argument("--no-release", action="store_true", help="stop after the last stage")
     run.add_argument("--version", help="release version: MAJOR.MINOR.PATCH, or 'auto' to derive it from "
                      "the last release (default: release.version)")
+    run.add_argument("--allow-shrink", action="store_true",
+                     help="publish even if the release is empty or lost more than release.max_shrink "
+                     "of the previous release's rows or bytes")
     run.set_defaults(func=_cmd_run)
     stage = sub.add_parser("stage", help="run one stage on the previous stage's output")
     stage.add_argument("name", choices=ALL_STAGES)

@@ -43,7 +43,7 @@ def check_output_root(root: Path) -> None:
 
 
 def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | None = None,
-                      spark=None) -> Path:
+                      spark=None, allow_shrink: bool = False) -> Path:
     """Run the configured stages (resuming) and publish; return the release directory.
 
     version: MAJOR.MINOR.PATCH, "auto" (derived from the previous release) or None
@@ -72,7 +72,7 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
             log(f"release version {version} (previous: "
                 f"{previous['release']['version'] if previous else 'none'})")
         run_stages(spark, run, export)
-        release_dir = publish_release(spark, run.run_dir, cfg, version=version)
+        release_dir = publish_release(spark, run.run_dir, cfg, version=version, allow_shrink=allow_shrink)
         log(f"release published at {release_dir}")
         if cfg.tracking.enabled:
             from codecurate.ops.tracking import log_run
