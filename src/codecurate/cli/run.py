@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from codecurate.config import ALL_STAGES, load_config
 from codecurate.errors import EXIT_OK
@@ -18,8 +19,10 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
     if args.no_release:
+        from codecurate.ops.schedule import check_output_root
         from codecurate.run.runner import run_pipeline
 
+        check_output_root(Path(cfg.output.root))
         run_pipeline(cfg, run_id=args.run_id)
     else:
         from codecurate.ops.schedule import scheduled_release
@@ -29,9 +32,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_stage(args: argparse.Namespace) -> int:
+    from codecurate.ops.schedule import check_output_root
     from codecurate.run.runner import run_pipeline
 
     cfg = load_config(args.config, args.overrides)
+    check_output_root(Path(cfg.output.root))
     run_pipeline(cfg, run_id=args.run_id, only=args.name)
     return EXIT_OK
 
