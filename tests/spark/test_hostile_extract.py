@@ -195,7 +195,7 @@ def test_binary_hash_columns_read_like_hex(spark, hostile, tmp_path):
 
 
 def test_optout_join_answers_like_the_pure_definition(spark, tmp_path):
-    from test_hostile_release import ENTRY_CASES, MATCH_CASES
+    from optout_cases import ENTRY_CASES, MATCH_CASES
 
     from codecurate.stages.optout import optout_entries, with_opted_out
 

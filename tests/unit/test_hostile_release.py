@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from optout_cases import ENTRY_CASES, MATCH_CASES  # shared with the Spark join's test
 from test_release_offline import _hand_release
 
 from codecurate.config import ConfigError, load_config
@@ -201,19 +202,6 @@ def test_config_file_that_is_not_utf8_is_one_named_error(tmp_path):
 
 
 # --- the pure opt-out definition ---------------------------------------------------------------
-
-# (line, entry); the Spark join is checked against the same cases in tests/spark/test_hostile_extract.py
-ENTRY_CASES = [
-    ("EvilCorp", "evilcorp"), ("  alice/Secret-Repo  # why", "alice/secret-repo"), ("# only", None),
-    ("", None), ("\ufeffbom-owner", "bom-owner"), ("\tTabbed/Repo\t", "tabbed/repo"),
-]
-MATCH_CASES = [  # (repo_name, opted out by "evilcorp", "alice/secret-repo", "bom-owner", "tabbed/repo")
-    ("evilcorp/anything", True), ("EVILCORP/Other", True), ("evilcorpx/y", False),
-    ("Alice/Secret-Repo", True), ("alice/other", False), ("evilcorp", True), (None, False),
-    ("gitlab.com/evilcorp/x", False), ("tabbed/repo", True), ("tabbed/repo2", False),
-    ("BOM-owner/z", True),
-]
-
 
 def test_parse_entry_cases():
     for line, entry in ENTRY_CASES:
