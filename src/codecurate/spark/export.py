@@ -17,7 +17,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BinaryType, DataType, StructField, StructType, TimestampNTZType, TimestampType
 
 from codecurate.errors import UsageError
-from codecurate.swh.tables import HASH_COLUMNS, OPTIONAL, REPO_METADATA, REQUIRED, SCHEMAS
+from codecurate.swh.tables import CHECKED_HASH_COLUMNS, HASH_COLUMNS, OPTIONAL, REPO_METADATA, REQUIRED, SCHEMAS
 
 # Rows of each table whose hash columns are checked at start-up: a table written with raw
 # bytes, upper case or truncated ids shows it in its first rows; the full scan is extract's.
@@ -128,7 +128,8 @@ def _read_orc(spark: SparkSession, export: str, table: str) -> DataFrame:
     frame = spark.read.schema(StructType(fields)).orc(path)
     if binary:
         frame = frame.withColumns({name: F.lower(F.hex(name)) for name in binary})
-    _check_hash_sample(frame, table, path, hashes)
+    checked = CHECKED_HASH_COLUMNS.get(table, ())
+    _check_hash_sample(frame, table, path, {c: n for c, n in hashes.items() if c in checked})
     return frame
 
 

@@ -89,3 +89,14 @@ HASH_COLUMNS: dict[str, dict[str, int | None]] = {
     "content": {"sha1": 40, "sha1_git": 40, "sha256": 64, "blake2s256": 64},
     "skipped_content": {"sha1": 40, "sha1_git": 40, "sha256": 64, "blake2s256": 64},
 }
+
+# The hash columns extract joins on or publishes: a sample of their values is checked at
+# start-up (the others are converted from the binary form if need be, but not used).
+CHECKED_HASH_COLUMNS = {
+    "origin_visit_status": ("snapshot",),
+    "snapshot_branch": ("snapshot_id", "target"),
+    "revision": ("id", "directory"),
+    "directory_entry": ("directory_id", "target"),
+    "content": ("sha1", "sha1_git"),
+    "skipped_content": ("sha1_git",),
+}
