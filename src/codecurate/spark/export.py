@@ -17,7 +17,14 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BinaryType, DataType, StructField, StructType, TimestampNTZType, TimestampType
 
 from codecurate.errors import UsageError
-from codecurate.swh.tables import CHECKED_HASH_COLUMNS, HASH_COLUMNS, OPTIONAL, REPO_METADATA, REQUIRED, SCHEMAS
+from codecurate.swh.tables import (
+    CHECKED_HASH_COLUMNS,
+    HASH_COLUMNS,
+    OPTIONAL,
+    REPO_METADATA,
+    REQUIRED,
+    SCHEMAS,
+)
 
 # Rows of each table whose hash columns are checked at start-up: a table written with raw
 # bytes, upper case or truncated ids shows it in its first rows; the full scan is extract's.
