@@ -61,6 +61,10 @@ class ReleaseConfig:
     # holds the-stack-v2-like files (the stages without quality and decontaminate); "both": data/
     # training-ready plus raw/ as a second dataset config, the shared stages computed once.
     variants: str = "training"
+    # A release that loses more than this share of the previous release's rows or bytes is not
+    # published unless `--allow-shrink` is given: a broken input (a wrong blob path, a truncated
+    # table) must not become a public release. An empty release is never published.
+    max_shrink: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,13 @@ class SparkConfig:
 class ExtractConfig:
     max_file_bytes: int = 10 * MIB  # the-stack-v2 dropped files over 10 MiB
     max_depth: int = 64  # directory levels below the root; deeper subtrees are rejected
+    # A tree listing more entries (files, directories, links) or more path bytes than this is
+    # rejected whole (repo_rejects `tree_too_large`) before the level that would pass the cap is
+    # built: a directory DAG with two entries per level pointing at the same child lists 2^40
+    # paths in a few KB of ORC. Chromium, among the largest real trees, lists ~450k entries and
+    # ~40 MB of paths; these caps leave twice that room.
+    max_entries_per_origin: int = 1_000_000
+    max_path_bytes_per_origin: int = 128 * MIB
 
 
 @dataclass(frozen=True)
@@ -291,7 +302,7 @@ class Config:
 # Config sections/keys that say where or how a run happens, not what it publishes: they change
 # neither a run's identity nor the release version (codecurate.ops.versioning).
 IGNORED_SECTIONS = ("spark", "output", "input", "tracking")
-IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("optout", "list"))
+IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("release", "max_shrink"), ("optout", "list"))
 
 
 def curation_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -340,9 +351,13 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
     raw: dict[str, Any] = {}
     if path is not None:
         try:
-            text = Path(path).read_text()
+            data = Path(path).read_bytes()
         except OSError as err:
             raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"config file {path} is not UTF-8 text (bad byte at offset {err.start})") from err
         try:
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as err:
@@ -465,6 +480,9 @@ def _validate(cfg: Config) -> None:
           "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
     check(cfg.extract.max_file_bytes > 0, "extract.max_file_bytes", "must be positive")
     check(cfg.extract.max_depth > 0, "extract.max_depth", "must be positive")
+    check(cfg.extract.max_entries_per_origin > 0, "extract.max_entries_per_origin", "must be positive")
+    check(cfg.extract.max_path_bytes_per_origin > 0, "extract.max_path_bytes_per_origin", "must be positive")
+    check(0.0 <= cfg.release.max_shrink <= 1.0, "release.max_shrink", "must be in [0, 1]")
     types_ = {"permissive", "no_license", "non_permissive"}
     for t in cfg.licenses.keep_types:
         check(t in types_, "licenses.keep_types", f"{t!r} is not one of {sorted(types_)}")

@@ -46,7 +46,7 @@ def check_output_root(root: Path) -> None:
 
 
 def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | None = None,
-                      spark=None) -> Path:
+                      spark=None, allow_shrink: bool = False) -> Path:
     """Run the configured stages (resuming) and publish; return the release directory.
 
     version: MAJOR.MINOR.PATCH, "auto" (derived from the previous release) or None
@@ -80,7 +80,7 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
         if cfg.release.variants == "both":
             raw = run_stages(spark, raw_branch(run), export)
             extra["variants"] = ((RAW, raw.run_dir),)
-        release_dir = publish_release(spark, run.run_dir, cfg, version=version, **extra)
+        release_dir = publish_release(spark, run.run_dir, cfg, version=version, allow_shrink=allow_shrink, **extra)
         log(f"release published at {release_dir}")
         if cfg.tracking.enabled:
             from codecurate.ops.tracking import log_run

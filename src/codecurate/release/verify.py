@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from codecurate.release import layout, manifest
@@ -85,6 +86,15 @@ def _check_file(release_dir: Path, entry: dict, expected_columns: list[tuple[str
     actual = [(f.name, layout.type_text(f.type)) for f in parquet.schema_arrow]
     if actual != expected_columns:
         problems.append(f"{rel}: schema {actual} differs from the manifest's columns {expected_columns}")
+    # Arrow's full validation, a row group at a time: what a reader's to_pylist() would meet
+    # (invalid UTF-8 in a string column, offsets out of range) is found here, not by users.
+    for group in range(parquet.num_row_groups):
+        try:
+            parquet.read_row_group(group).validate(full=True)
+        except (pa.ArrowException, OSError, ValueError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            problems.append(f"{rel}: row group {group} is not valid Arrow data: {first[:300]}")
+            break
     return problems
 
 

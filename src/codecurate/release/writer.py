@@ -25,10 +25,11 @@ from pyspark.sql import functions as F
 
 from codecurate import columns as C
 from codecurate.config import MIB, Config
+from codecurate.errors import PipelineError
 from codecurate.release import layout, manifest, publish
 from codecurate.run.layout import OutputRoot, RunDir, RunDirError
-from codecurate.stages.optout import with_opted_out
-from codecurate.text.optout import read_optout_list
+from codecurate.stages.optout import optout_entries, with_opted_out
+from codecurate.text.optout import check_optout_list
 from codecurate.version import code_version
 
 ROW_OVERHEAD_BYTES = 256  # metadata columns per row, for shard sizing (ids are ~200 bytes of hex)
@@ -37,13 +38,43 @@ _SHARD = "_release_shard"
 _OPTED_OUT = "_release_opted_out"
 
 
+class ReleaseGateError(PipelineError):
+    """A release that looks broken (empty, or much smaller than the previous one) is held back."""
+
+    debug_hint = False  # the message has the figures; a traceback adds nothing
+
+
+def check_shrink(totals_: dict[str, int], previous: dict[str, Any] | None, version: str,
+                 max_shrink: float) -> None:
+    """Refuse an empty release, or one with more than max_shrink of the previous release's
+    rows or bytes gone: what a wrong blob path or a truncated table looks like downstream."""
+    if totals_["rows"] == 0:
+        raise ReleaseGateError(
+            f"release {version} not published: it has 0 rows (see the stage manifests for what was "
+            "rejected); pass --allow-shrink to publish it anyway")
+    if previous is None:
+        return
+    before = previous["data"]["totals"]
+    lost = []
+    for key in ("rows", "bytes"):
+        old, new = int(before.get(key) or 0), int(totals_[key] or 0)
+        if old and (old - new) / old > max_shrink:
+            lost.append(f"{key} {old:,} -> {new:,} (-{(old - new) / old:.1%})")
+    if lost:
+        raise ReleaseGateError(
+            f"release {version} not published: against release {previous['release']['version']}, "
+            f"{' and '.join(lost)}, more than release.max_shrink {max_shrink:.0%} lost; "
+            "pass --allow-shrink to publish it anyway")
+
+
 def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version: str | None = None,
-                    variants: tuple[tuple[str, Path], ...] = ()) -> Path:
+                    variants: tuple[tuple[str, Path], ...] = (), allow_shrink: bool = False) -> Path:
     """Write releases/<version>/ from the run's last stage; return its path.
 
     variants: (name, run directory) of further dataset configs, each published from its run's
     last stage under <release>/<name>/ (release.variants "both": the raw files as `raw`).
-    """
+    Not published (ReleaseGateError, exit 1) unless allow_shrink: an empty release, or one that
+    lost more than release.max_shrink of the previous release's rows or bytes."""
     run_dir = Path(run_dir)
     version = version or cfg.release.version
     layout.parse_version(version)
@@ -78,6 +109,9 @@ def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version:
         if variants:
             data["variants"] = [_variant(spark, name, Path(path), cfg, staging) for name, path in variants]
         previous = layout.previous_version(releases_root, version)
+        if not allow_shrink:
+            check_shrink(data["totals"], manifest.read(releases_root / previous) if previous else None,
+                         version, cfg.release.max_shrink)
         built = manifest.build(
             version=version, code_version=run.get("code_version") or code_version(),
             run_id=run.get("run_id"), previous=previous, data=data,
@@ -157,9 +191,9 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     schema = layout.release_schema(cfg.release.ids_only)
     present = [f.name for f in schema if f.name in files.columns]
 
-    optout = read_optout_list(cfg.optout.list) if cfg.optout.list else None
+    optout = check_optout_list(cfg.optout.list) if cfg.optout.list else None
     if optout is not None:
-        files = with_opted_out(files, optout, _OPTED_OUT)
+        files = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT)
     excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
     language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
     size = F.lit(ROW_OVERHEAD_BYTES)
