@@ -43,7 +43,7 @@ LANGUAGE = "language"  # Linguist name (languages stage)
 LANGUAGE_DETECTOR = "language_detector"  # which detector answered: enry | guesslang
 IS_VENDOR = "is_vendor"
 IS_GENERATED = "is_generated"
-PII_COUNTS = "pii_counts"  # map<string,int>: kind -> redactions (pii stage)
+PII_COUNTS = "pii_counts"  # list<struct<kind, count>>: redactions by kind, sorted by kind (pii stage)
 
 # bookkeeping: present on a stage's tagged output and on rejects, never on kept rows
 DROP_REASON = "drop_reason"  # null = kept

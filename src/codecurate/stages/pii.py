@@ -28,7 +28,9 @@ class PiiRedactionError(PipelineError):
 
 
 _DENSE = "_pii_dense"  # temporary: becomes drop_reason, then dropped
-_COUNTS_ARROW = pa.map_(pa.string(), pa.int32())
+# kind -> redactions, as (kind, count) pairs sorted by kind. Not an Arrow map: Hugging Face
+# `datasets` has no type for maps and refuses a table that holds one (release format 2).
+_COUNTS_ARROW = pa.list_(pa.struct([("kind", pa.string()), ("count", pa.int32())]))
 ADDS = (pa.field(C.PII_COUNTS, _COUNTS_ARROW),)
 
 
