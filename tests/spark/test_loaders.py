@@ -80,7 +80,7 @@ def _params():
         yield pytest.param(snippet, id=snippet.tool.split()[0].strip("`"))
 
 
-@pytest.mark.parametrize("snippet", _params())
+@pytest.mark.parametrize("snippet", list(_params()))
 def test_snippet_loads_every_row_and_one_language(snippet, release, spark, offline_hf):
     loaded = _run(snippet, release, spark)
     rows, names, schema = _as_arrow(loaded["everything"], spark)
