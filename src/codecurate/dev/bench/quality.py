@@ -8,14 +8,12 @@ quality stage must run at >= 20 MB/s per core.
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
-from pathlib import Path
 
 from codecurate import columns as C
 from codecurate.config import Config
-from codecurate.dev.bench.common import sample_files
+from codecurate.dev.bench.common import sample_files, site_packages_files
 from codecurate.stages import decontaminate as dstage
 from codecurate.stages import quality as qstage
 from codecurate.stages.base import StageContext
@@ -37,31 +35,12 @@ def _core_share() -> float:
     return min(1.0, IDLE_REFERENCE_S / (time.perf_counter() - start))
 
 
-def _site_packages_files(limit: int) -> list[tuple[str, str]]:
-    import pyarrow
-
-    root = Path(pyarrow.__file__).resolve().parents[1]
-    paths = sorted(p for p in root.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())
-    random.Random(0).shuffle(paths)  # a spread of packages and file types, the same every run
-    files, total = [], 0
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        files.append((str(path.relative_to(root)), text))
-        total += len(text)
-        if total >= limit:
-            break
-    return files
-
-
 def run(ctx) -> None:
     frame = sample_files(ctx)
     files = [] if frame is None else [
         (r[C.PATH], r[C.CONTENT]) for r in frame.select(C.PATH, C.CONTENT).collect() if r[C.CONTENT]]
     source = f"sample ({len(files)} files) + site-packages"
-    files += _site_packages_files(SITE_PACKAGES_BYTES)
+    files += site_packages_files(SITE_PACKAGES_BYTES, tuple(TEXT_SUFFIXES))
     found = langs.detect_batch([p for p, _ in files], [t for _, t in files], "none", 64)
     rows = [(p, t, d.language, d.is_generated) for (p, t), d in zip(files, found, strict=True)]
     size = sum(len(t.encode()) for _, t in files)
