@@ -592,6 +592,9 @@ def scan_license_text(text: str, timeout_seconds: float = 30.0, max_bytes: int =
     packages the exact pass cost 1/15 of the full detection and agreed on 212; every file where
     they differed had at least 2 tokens unexplained (a reworded "documentation portion ... CC
     BY-SA" paragraph: 7). Found by `make bench`: "exact-first vs full approximate".
+
+    Each match is then placed in the file's sections (place_evidence): stanzas that name their
+    files scope it to them, an appendix after the file's own license turns notices into references.
     """
     options = options or ScanOptions(timeout_seconds=timeout_seconds, max_bytes=max_bytes)
     sc = scancode()

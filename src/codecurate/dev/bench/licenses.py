@@ -173,7 +173,8 @@ def run(ctx) -> None:
 
     if declared:
         root = (scans.filter(stage.license_dir(F.col(C.PATH)) == "")
-                .groupBy(C.REPO_NAME).agg(F.flatten(F.collect_list(F.col(stage.EVIDENCE)["id"])).alias("ids")))
+                .groupBy(C.REPO_NAME).agg(F.flatten(F.collect_list(
+                    F.filter(stage.EVIDENCE, lambda e: e["files"].isNull())["id"])).alias("ids")))  # not stanzas
         detected = {r[C.REPO_NAME]: set(r["ids"]) for r in root.collect()}
         both = sorted(set(declared) & set(detected))
         agree = [repo for repo in both if _agrees(declared[repo], detected[repo])]
