@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from codecurate.config import ALL_STAGES, load_config
 from codecurate.errors import EXIT_OK
@@ -16,7 +17,11 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config, args.overrides)
+    overrides = list(args.overrides)
+    if args.incremental_from:
+        # JSON is YAML: the path stays a string whatever it looks like ("yes", "1.0").
+        overrides.append(f"incremental.previous={json.dumps(args.incremental_from)}")
+    cfg = load_config(args.config, overrides)
     if args.no_release:
         from codecurate.run.runner import run_pipeline
 
@@ -42,6 +47,10 @@ def register(sub) -> None:
     run.add_argument("--no-release", action="store_true", help="stop after the last stage")
     run.add_argument("--version", help="release version: MAJOR.MINOR.PATCH, or 'auto' to derive it from "
                      "the last release (default: release.version)")
+    run.add_argument("--incremental-from", metavar="PATH",
+                     help="a previous run directory or release: reuse its per-content results (license "
+                     "scans, languages, MinHash signatures, PII redactions) where inputs are unchanged "
+                     "(config: incremental.previous)")
     run.set_defaults(func=_cmd_run)
     stage = sub.add_parser("stage", help="run one stage on the previous stage's output")
     stage.add_argument("name", choices=ALL_STAGES)

@@ -20,9 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from codecurate.errors import NothingToRelease, UsageError  # noqa: F401  (NothingToRelease: raised here)
 from codecurate.config import curation_config
+from codecurate.errors import NothingToRelease, UsageError  # noqa: F401  (NothingToRelease: raised here)
 from codecurate.release import layout, manifest
+
 
 class VersionError(UsageError):
     """A manifest or run description lacks what version derivation needs."""

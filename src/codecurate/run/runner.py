@@ -25,9 +25,9 @@ from typing import Any
 from codecurate import columns as C
 from codecurate.config import Config, curation_config
 from codecurate.errors import PipelineError, UsageError
-from codecurate.run.layout import OutputRoot, RunDir
+from codecurate.run.layout import OutputRoot, RunDir, previous_run
 from codecurate.stages import registry
-from codecurate.stages.base import Source, Stage, StageContext
+from codecurate.stages.base import INPUT_BYTES, REUSED, ContentResults, Source, Stage, StageContext
 
 
 class ConservationError(PipelineError):
@@ -61,6 +61,12 @@ class Run:
     def run_dir(self) -> Path:
         return self.dir.path
 
+    @property
+    def previous(self) -> RunDir | None:
+        """The earlier run whose per-content answers this one reuses (--incremental-from)."""
+        earlier = self.info.get("incremental_from")
+        return RunDir(Path(earlier["path"])) if earlier else None
+
 
 def prepare_run(spark, cfg: Config, run_id: str | None = None):
     """Check what can be checked before any work, and describe the run: (Run, export)."""
@@ -81,6 +87,12 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
         "optout_sha256": optouts.sha256,
         "code_version": code_version(),
     }
+    previous = previous_run(Path(cfg.incremental.previous)) if cfg.incremental.previous else None
+    if previous is not None:
+        # Reuse does not change what a stage answers, but near_dedup's survivors may depend on
+        # what the earlier release published: an incremental run is a run of its own.
+        identity["incremental_from"] = previous.run_id
+        identity["incremental_keep_published"] = cfg.incremental.keep_published
     run_dir = OutputRoot(Path(cfg.output.root)).run(run_id or fingerprint(identity)[:16])
     info = {
         "run_id": run_dir.run_id,
@@ -96,6 +108,7 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
         },
         "optout_sha256": optouts.sha256,
         "stages": list(cfg.stages),
+        "incremental_from": None if previous is None else {"path": str(previous.path), "run_id": previous.run_id},
     }
     return Run(cfg, run_dir, info), export
 
@@ -152,6 +165,58 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects) -> dic
     return {"rows": counts, "repos": repo_counts}
 
 
+def _previous_results(spark, run: Run, name: str, spec: ContentResults):
+    """The earlier run's answers for this stage, if they were computed exactly as this run would
+    compute them (same key, config slice and detector versions); else None: compute all."""
+    earlier = run.previous
+    if earlier is None:
+        return None
+    info = earlier.read_content_results_info(name)
+    if info is None:
+        log(f"[{name}] run {earlier.run_id} stored no content results for this stage: computing all")
+        return None
+    wanted = spec.describe(run.cfg)["fingerprint"]
+    if info.get("fingerprint") != wanted:
+        log(f"[{name}] run {earlier.run_id}'s results were computed with other config keys or "
+            "detector versions: computing all")
+        return None
+    return spark.read.parquet(str(earlier.content_results(name)))
+
+
+def _previously_published(spark, run: Run):
+    """The earlier run's published rows (its last stage's kept rows), or None."""
+    earlier = run.previous
+    if earlier is None:
+        return None
+    last = earlier.read_info()["stages"][-1]
+    return spark.read.parquet(str(earlier.kept(last)))
+
+
+def _write_content_results(run: Run, name: str, ctx: StageContext) -> dict[str, Any] | None:
+    """Write the stage's per-content answers (reused and computed) as this run's store; return
+    how many rows and bytes were reused and computed."""
+    from pyspark.sql import functions as F
+
+    if ctx.stored_results is None:
+        return None
+    spec, stored = ctx.stored_results
+    counts = {row[0]: (row[1], row[2] or 0) for row in stored.groupBy(REUSED).agg(
+        F.count(F.lit(1)), F.sum(INPUT_BYTES)).collect()}
+    columns = [*spec.key, *(f.name for f in spec.results)]
+    (stored.select(*columns).write.option("compression", "zstd")
+     .parquet(str(run.dir.content_results(name))))
+    earlier = run.previous
+    reuse = {
+        "from_run": earlier.run_id if earlier is not None else None,
+        "rows_reused": counts.get(True, (0, 0))[0],
+        "rows_computed": counts.get(False, (0, 0))[0],
+        "bytes_reused": counts.get(True, (0, 0))[1],
+        "bytes_computed": counts.get(False, (0, 0))[1],
+    }
+    run.dir.write_content_results_info(name, {**spec.describe(run.cfg), "reuse": reuse})
+    return reuse
+
+
 def _manifest(spark, run: Run, stage: str, rows_in: int | None, counts: dict[str, Any],
               seconds: float, ctx: StageContext) -> dict[str, Any]:
     """The stage manifest, after checking conservation against the rows written."""
@@ -196,16 +261,22 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
         shutil.rmtree(out)  # an interrupted attempt: start this stage over
     out.mkdir(parents=True)
     spark.sparkContext.setCheckpointDir(str(run.dir.checkpoints))
-    ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log)
+    ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log,
+                       previous_results=lambda spec: _previous_results(spark, run, name, spec),
+                       previously_published=lambda: _previously_published(spark, run))
     started = time.monotonic()
     spark.sparkContext.setJobDescription(f"codecurate {name}")
     log(f"[{name}] started")
     try:
         tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
         counts = _write_outputs(run, stage, tagged, repo_rejects)
+        reuse = _write_content_results(run, name, ctx)
     except Exception as err:
         raise StageFailed(f"stage {name!r} failed: {_first_line(err)}") from err
     manifest = _manifest(spark, run, name, rows_in, counts, round(time.monotonic() - started, 3), ctx)
+    if reuse is not None:
+        manifest["content_results"] = reuse
+        log(f"[{name}] content results: {reuse['rows_reused']:,} reused, {reuse['rows_computed']:,} computed")
     run.dir.write_manifest(name, manifest)
     shutil.rmtree(run.dir.checkpoints, ignore_errors=True)
     reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["rejected_by_reason"].items()) or "none"
@@ -262,13 +333,22 @@ def _previous(cfg: Config, stage: str) -> str:
 
 
 def _summary(run: Run) -> None:
-    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'seconds':>8}"]
+    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'seconds':>8} {'reused':>8}"]
     for stage in run.cfg.stages:
         if run.dir.has_manifest(stage):
             m = run.dir.read_manifest(stage)
             lines.append(f"{stage:<12} {m['rows_in']:>10,} {m['rows_kept']:>10,} "
-                         f"{m['rows_rejected']:>10,} {m['seconds']:>8.1f}")
+                         f"{m['rows_rejected']:>10,} {m['seconds']:>8.1f} {_reuse_ratio(m):>8}")
     print("\n".join(lines))
+
+
+def _reuse_ratio(manifest: dict[str, Any]) -> str:
+    """Share of a stage's per-content answers reused from the earlier run ("-": none stored)."""
+    reuse = manifest.get("content_results")
+    if not reuse:
+        return "-"
+    total = reuse["rows_reused"] + reuse["rows_computed"]
+    return f"{reuse['rows_reused'] / total:.0%}" if total else "0%"
 
 
 def _first_line(err: BaseException) -> str:

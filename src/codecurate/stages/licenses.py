@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from importlib import metadata
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +27,7 @@ from codecurate import columns as C
 from codecurate.config import Config, LicensesConfig
 from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_to_arrow, spark_schema
-from codecurate.stages.base import Stage, StageContext, mark_dropped
+from codecurate.stages.base import ContentResults, Stage, StageContext, content_results, mark_dropped
 from codecurate.text import licenses as L
 
 NAME = "licenses"
@@ -57,7 +58,9 @@ SPDX_MARKER = "SPDX-License-Identifier"
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     lc = cfg.licenses
-    scans = ctx.checkpoint(scan_license_files(files, lc))
+    # ScanCode answers by license-file blob: an earlier run's answers are reused (RESULTS).
+    scanned = content_results(license_files(files), RESULTS, cfg, ctx)
+    scans = ctx.checkpoint(scan_license_files(files, lc, scanned))
     _record_scan_metrics(scans, ctx)
     tagged = classify(files, path_licenses(files, scans), lc)
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
@@ -69,23 +72,36 @@ def _is_license_file(paths: pd.Series) -> pd.Series:
     return paths.map(lambda p: p is not None and L.is_license_file(p)).astype(bool)
 
 
-def scan_license_files(files: DataFrame, lc: LicensesConfig) -> DataFrame:
-    """One row per license-like file: its directory, SPDX ids found by ScanCode, scan status.
+def license_files(files: DataFrame) -> DataFrame:
+    """The license-like files (codecurate.text.licenses.is_license_file) among `files`."""
+    return files.filter(_is_license_file(F.col(C.PATH)))
 
-    Each distinct text (blob_id) is scanned once, however many repositories carry it: forks and
-    vendored copies repeat the same LICENSE files, and ScanCode costs ~0.3-0.5 s a file.
+
+def scan_texts(texts: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """(blob_id, _licenses, _scan_status, _scan_error) for each distinct blob_id of `texts`.
+
+    Each distinct text is scanned once, however many repositories carry it: forks and vendored
+    copies repeat the same LICENSE files, and ScanCode costs ~0.3-0.5 s a file.
     """
-    located = files.filter(_is_license_file(F.col(C.PATH))).select(
-        C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT)
     # Cut in the JVM first (characters >= bytes/4), to the exact byte cap in Python.
     head = F.substring(F.col(C.CONTENT), 1, lc.max_license_file_bytes)
-    texts = (
-        located.select(C.BLOB_ID, head.alias(C.CONTENT)).dropDuplicates([C.BLOB_ID])
+    distinct = (
+        texts.select(C.BLOB_ID, head.alias(C.CONTENT)).dropDuplicates([C.BLOB_ID])
         # License files cluster (one repo, one partition); ScanCode is slow: spread them out.
         .repartition(C.BLOB_ID)
     )
     scan = partial(_scan_batches, timeout=lc.scan_timeout_seconds, max_bytes=lc.max_license_file_bytes)
-    scanned = map_to_arrow(texts, scan, _SCAN_ARROW)
+    return map_to_arrow(distinct, scan, _SCAN_ARROW)
+
+
+def scan_license_files(files: DataFrame, lc: LicensesConfig, scanned: DataFrame | None = None) -> DataFrame:
+    """One row per license-like file: its directory, SPDX ids found by ScanCode, scan status.
+
+    `scanned`: the answers by blob_id when the caller has them (reused or computed already).
+    """
+    located = license_files(files).select(C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT)
+    if scanned is None:
+        scanned = scan_texts(located, lc)
     return located.join(scanned, C.BLOB_ID).select(
         C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, license_dir(F.col(C.PATH)).alias(DIR), LICENSES,
         SCAN_STATUS, SCAN_ERROR)
@@ -181,5 +197,25 @@ def check(cfg: Config) -> None:
     L.load_tables(cfg.licenses.permissive_list, cfg.licenses.blueoak_lead_is_permissive)
 
 
+# Bump when codecurate's own handling of a scan changes (codecurate.text.licenses.scan_license_text):
+# stored scans of earlier runs are then recomputed, not reused.
+RESULTS_VERSION = 1
+
+
+def _scan_versions(cfg: Config) -> dict[str, str | int]:
+    return {"scancode-toolkit": metadata.version("scancode-toolkit"), "codecurate.licenses": RESULTS_VERSION}
+
+
+# The scan of a license file depends on its text (blob_id) and two keys, nothing else: the
+# path rule and license_type are joins and table lookups redone on every run (cheap).
+RESULTS = ContentResults(
+    key=(C.BLOB_ID,),
+    results=tuple(_SCAN_ARROW)[1:],
+    compute=lambda texts, cfg: scan_texts(texts, cfg.licenses),
+    config=lambda cfg: {"scan_timeout_seconds": cfg.licenses.scan_timeout_seconds,
+                        "max_license_file_bytes": cfg.licenses.max_license_file_bytes},
+    versions=_scan_versions,
+)
+
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, reject_columns=REJECT_COLUMNS,
-              check=check)
+              check=check, content_results=RESULTS)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-MODULES = ("extract", "licenses", "languages", "dedup", "pii", "release", "e2e")
+MODULES = ("extract", "licenses", "languages", "dedup", "pii", "release", "e2e", "incremental")
 
 
 @dataclass
