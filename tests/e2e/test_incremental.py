@@ -107,8 +107,9 @@ def test_diff_lists_every_difference(releases, capsys):
 
     _, incremental, full = releases
     assert main(["diff", str(full), str(incremental), "--files"]) == 0
-    listed = {line[2:].rsplit(" ", 1)[0] for line in capsys.readouterr().out.splitlines()
-              if line[:2] in ("+ ", "- ")}
+    out = capsys.readouterr().out
+    listing = out.split("## Files only in one release", 1)[1].splitlines()
+    listed = {line[2:].rsplit(" ", 1)[0] for line in listing if line[:2] in ("+ ", "- ")}
     inc, ful = by_location(incremental), by_location(full)
     assert listed == {f"{repo}/{path}" for repo, path in inc.keys() ^ ful.keys()}
 
