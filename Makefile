@@ -7,7 +7,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: setup sample test test-fast bench lint dist clean
+.PHONY: setup sample test test-fast bench bench-scale lint dist clean
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,12 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m codecurate.dev.bench
+
+# The whole pipeline on a ~1.1 GB, 160k-file generated export (built once into out/scale-1100,
+# ~3 min), local[2], default config; per-stage figures at the end. Not part of `make test`.
+SCALE ?= 1100
+bench-scale: setup
+	$(PY) -m codecurate.dev.bench.scale --scale $(SCALE)
 
 lint: setup
 	$(VENV)/bin/ruff check src jobs tests scripts

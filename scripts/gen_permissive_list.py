@@ -15,7 +15,6 @@ The output is deterministic (sorted), so a regenerated list diffs cleanly in rev
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -109,8 +108,6 @@ def main() -> int:
         raise GenerateError(f"notice keys unknown to this ScanCode version: {missing}")
 
     OUT.mkdir(parents=True, exist_ok=True)
-    if blueoak_source != OUT / BLUEOAK_NAME:
-        shutil.copyfile(blueoak_source, OUT / BLUEOAK_NAME)
     version = f"scancode-toolkit {scancode_config.__version__}"
     _write(OUT / "permissive.tsv", ("spdx_id", "scancode_key", "scancode_category", "blueoak_tier", "sources"),
            permissive_rows, version)

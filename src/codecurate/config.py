@@ -60,11 +60,23 @@ class OptOutConfig:
 
 @dataclass(frozen=True)
 class SparkConfig:
-    master: str = "local[2]"  # ignored under spark-submit, which sets the master itself
+    # Ignored under spark-submit, which sets the master itself. "local[auto]": as many cores as
+    # the machine has and its memory allows, one Python worker of `python_worker_mb` per core
+    # beside the driver (8 GB, 8 cores -> local[2]; 32 GB, 8 cores -> local[8]).
+    master: str = "local[auto]"
     app_name: str = "codecurate"
-    shuffle_partitions: int = 8
-    show_progress: bool = True  # Spark's console progress bar
-    conf: dict[str, str] = field(default_factory=dict)  # any other spark.* setting
+    # Shuffle partitions before adaptive execution coalesces small ones (to >= 1 MB each):
+    # 64 keeps a partition of a 1 GB stage near 16 MB of content, so no task holds much of it.
+    shuffle_partitions: int = 64
+    # Local mode only (spark-submit sets its own): the driver JVM is also the executor. Nothing
+    # content-sized is held on its heap (no broadcast joins, caches and checkpoints on disk),
+    # so 1g does for any input size; more only buys speed.
+    driver_memory: str = "1g"
+    python_worker_mb: int = 2560  # one Python worker's peak, ScanCode's ~1.4 GB index included
+    local_dir: str | None = None  # spark.local.dir (shuffle files, spills, disk caches); None: /tmp
+    # Spark's own console progress bar; off: codecurate draws one progress line per stage
+    show_progress: bool = False
+    conf: dict[str, str] = field(default_factory=dict)  # any other spark.* setting, applied last
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,35 @@ class NearDedupConfig:
     max_iterations: int = 100  # connected-components rounds before giving up loudly
 
 
+# Words that make a line (or key) name a credential, matched case-insensitively anywhere in the
+# line: "key" covers api_key, secret_key, AccountKey; "auth" Authorization and auth_token.
+CREDENTIAL_WORDS = ("key", "secret", "token", "pass", "pwd", "credential", "auth", "private", "bearer")
+
+# The letters of a dummy password are only these words (leetspeak undone, digits and symbols
+# dropped): "dev", "Test123!", "P@ssw0rd", "changeme", "admin-admin", "your_api_key_here".
+DUMMY_WORDS = (
+    "dev", "devel", "development", "test", "testing", "tests", "tester", "foo", "bar", "baz", "qux",
+    "quux", "spam", "eggs", "secret", "secrets", "changeme", "change", "changeit", "me", "it",
+    "password", "passwd", "pass", "pwd", "pw", "word", "admin", "administrator", "root", "user",
+    "username", "guest", "demo", "example", "sample", "dummy", "fake", "mock", "default", "hunter",
+    "qwerty", "asdf", "letmein", "welcome", "hello", "world", "abc", "abcd", "abcdef", "xyz",
+    "postgres", "postgresql", "mysql", "mariadb", "redis", "mongo", "rabbit", "rabbitmq", "oracle",
+    "sa", "my", "your", "our", "the", "here", "key", "api", "token", "value", "placeholder",
+    "redacted", "removed", "hidden", "none", "null", "nil", "empty", "todo", "fixme", "insecure",
+    "unsafe", "local", "localhost", "super", "top", "very", "new", "old", "django", "flask",
+    "rails", "app", "db", "database", "private", "public", "replace", "set", "put", "enter",
+    "insert", "goes", "iloveyou", "monkey", "dragon", "master", "sesame", "open", "access",
+    "login", "auth", "s", "p",
+)
+
+# Lock and checksum files, by file name (case-insensitive globs): digests, versions and URLs.
+SKIP_SECRET_FILES = (
+    "*.lock", "*-lock.json", "*-lock.yaml", "*.lockfile", "npm-shrinkwrap.json",
+    "packages.lock.json", "package.resolved", "go.sum", "*sums", "*sums.txt", "*.sha1", "*.sha256",
+    "*.sha512", "*.md5", "checksums*",
+)
+
+
 @dataclass(frozen=True)
 class PiiConfig:
     emails: bool = True
@@ -125,6 +166,13 @@ class PiiConfig:
     dense_fraction: float = 0.5  # share of non-blank lines holding a secret to call it dense
     dense_min_lines: int = 3  # ...and at least this many secret lines (one key in a 2-line file is not a dump)
     max_line_chars: int = 10000  # longer lines are scanned in overlapping windows of this size
+    # Which values may be secrets; docs/pii.md gives each rule with its reason and example.
+    credential_words: tuple[str, ...] = CREDENTIAL_WORDS  # a line with one of these names a credential
+    credential_min_chars: int = 16  # shortest random-looking token taken as a key on such a line
+    password_min_chars: int = 8  # shorter values of password-like names are left alone
+    password_min_entropy: float = 2.5  # bits per character a password value needs ("aaaaaaaa": 0)
+    dummy_words: tuple[str, ...] = DUMMY_WORDS  # a value made only of these words is a dummy
+    skip_secret_files: tuple[str, ...] = SKIP_SECRET_FILES  # lock/checksum file names: no entropy or keyword rules
 
 
 @dataclass(frozen=True)
@@ -185,6 +233,30 @@ def curation_config(config: dict[str, Any]) -> dict[str, Any]:
         if isinstance(kept.get(section), dict) and key in kept[section]:
             kept[section] = {k: v for k, v in kept[section].items() if k != key}
     return kept
+
+
+# What a run records (run.json, release manifests, tracking params) never holds credentials or
+# an object store's endpoint: spark.conf may carry spark.hadoop.fs.s3a.secret.key, a URI may
+# carry user:password@ or ?endpoint_override=. Endpoints and keys belong in the environment
+# (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), which nothing records.
+SENSITIVE_KEY = re.compile(r"secret|passw|token|credential|access.?key|private|auth|endpoint", re.IGNORECASE)
+URI_USERINFO = re.compile(r"://[^/@\s]+@")
+URI_QUERY = re.compile(r"(://[^?\s]*)\?\S*")
+REDACTED = "<redacted>"
+
+
+def redact_text(text: str) -> str:
+    """A URI without its user:password@ and query string."""
+    return URI_QUERY.sub(rf"\1?{REDACTED}", URI_USERINFO.sub(f"://{REDACTED}@", text))
+
+
+def redacted(value: Any) -> Any:
+    """A resolved config (or any nested dict) fit to record: sensitive keys' values replaced."""
+    if isinstance(value, dict):
+        return {k: REDACTED if SENSITIVE_KEY.search(str(k)) else redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(v) for v in value]
+    return redact_text(value) if isinstance(value, str) else value
 
 
 def _plain(value: Any) -> Any:
@@ -315,6 +387,9 @@ def _validate(cfg: Config) -> None:
           f"must be a subsequence of {', '.join(ALL_STAGES)}")
     check(not cfg.stages or cfg.stages[0] == "extract", "stages", "must start with extract")
     check(cfg.spark.shuffle_partitions > 0, "spark.shuffle_partitions", "must be positive")
+    check(re.fullmatch(r"[1-9]\d*[kmgt]", cfg.spark.driver_memory.lower()) is not None, "spark.driver_memory",
+          f"must be a JVM size like 1g or 4096m, got {cfg.spark.driver_memory!r}")
+    check(cfg.spark.python_worker_mb > 0, "spark.python_worker_mb", "must be positive")
     check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
     check(VERSION_RE.fullmatch(cfg.release.version) is not None,
           "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
@@ -338,6 +413,12 @@ def _validate(cfg: Config) -> None:
     check(cfg.pii.dense_min_lines >= 1, "pii.dense_min_lines", "must be at least 1")
     # windows overlap by 512 characters (codecurate.text.pii.WINDOW_OVERLAP)
     check(cfg.pii.max_line_chars >= 1024, "pii.max_line_chars", "must be at least 1024")
+    check(bool(cfg.pii.credential_words) and all(w.strip() for w in cfg.pii.credential_words),
+          "pii.credential_words", "must be a non-empty list of non-empty words")
+    # under 16 characters, random tokens and identifiers overlap too much (docs/pii.md)
+    check(cfg.pii.credential_min_chars >= 8, "pii.credential_min_chars", "must be at least 8")
+    check(cfg.pii.password_min_chars >= 1, "pii.password_min_chars", "must be at least 1")
+    check(cfg.pii.password_min_entropy >= 0.0, "pii.password_min_entropy", "must be 0 or more")
     check(bool(cfg.tracking.experiment.strip()), "tracking.experiment", "must not be empty")
 
 
@@ -361,6 +442,7 @@ def _resolve_paths(cfg: Config) -> Config:
             repo_metadata=_absolute(cfg.input.repo_metadata),
         ),
         output=OutputConfig(root=_absolute(cfg.output.root)),
+        spark=dataclasses.replace(cfg.spark, local_dir=_absolute(cfg.spark.local_dir)),
         optout=OptOutConfig(list=_absolute(cfg.optout.list)),
         licenses=dataclasses.replace(cfg.licenses, permissive_list=_absolute(cfg.licenses.permissive_list)),
         incremental=dataclasses.replace(cfg.incremental, previous=_absolute(cfg.incremental.previous)),

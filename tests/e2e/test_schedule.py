@@ -43,7 +43,8 @@ def fakes(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "prepare_run", lambda spark, cfg, run_id=None: (
         runner.Run(cfg, RunDir(root / "runs" / "r1"), dict(INFO)), None))
     monkeypatch.setattr(schedule, "publish_release", publish_release)
-    monkeypatch.setattr(session, "build_session", lambda cfg: "spark")
+    monkeypatch.setattr(session, "build_session", lambda cfg, **console: "spark")
+    monkeypatch.setattr(session, "log_to", lambda spark, path: None)
     monkeypatch.setattr("codecurate.release.manifest.validate", lambda m, where: None)
     cfg = Config(input=InputConfig(export="/x"), output=OutputConfig(root=str(root)),
                  release=ReleaseConfig(version="1.0.0"))

@@ -231,15 +231,23 @@ def test_rerun_resumes_and_an_interrupted_stage_is_redone(spark, extracted, caps
 
 
 def test_a_stage_that_loses_rows_fails_the_run(spark, extracted, monkeypatch):
+    import dataclasses
+
     from codecurate.run.runner import ConservationError
-    from codecurate.stages import optout
+    from codecurate.stages import optout, registry
     from codecurate.stages.base import untagged
 
     run, _, _, _ = extracted
     cfg = load_config(None, [*_overrides(run.cfg), "stages=[extract, optout]"])
-    monkeypatch.setattr(optout, "run", lambda files, cfg, ctx: untagged(files.limit(2)))
-    with pytest.raises(ConservationError, match=r"'optout': 5 rows in, but 2 kept \+ 0 rejected"):
-        run_pipeline(cfg, spark=spark)
+    lossy = dataclasses.replace(optout.STAGE, apply=lambda files, cfg, ctx: untagged(files.limit(2)))
+    monkeypatch.setattr(optout, "STAGE", lossy)
+    registry.cache_clear()  # the registry reads STAGE once per process
+    try:
+        with pytest.raises(ConservationError, match=r"'optout': 5 rows in, but 2 kept \+ 0 rejected"):
+            run_pipeline(cfg, spark=spark)
+    finally:
+        monkeypatch.undo()
+        registry.cache_clear()
 
 
 def _overrides(cfg) -> list[str]:

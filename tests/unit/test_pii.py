@@ -10,9 +10,10 @@ import string
 
 import pytest
 
-from codecurate.text.pii import PiiOptions, find_spans, redact, replacement_ip
+from codecurate.config import PiiConfig
+from codecurate.text.pii import find_spans, redact, replacement_ip
 
-OPTS = PiiOptions()
+OPTS = PiiConfig()
 ALNUM = string.ascii_letters + string.digits
 
 
@@ -186,13 +187,13 @@ def test_near_misses_survive_unchanged(line):
 
 def test_example_emails_redacted_when_not_kept():
     text = "contact = 'user@example.com'\n"
-    opts = PiiOptions(keep_example_emails=False)
+    opts = PiiConfig(keep_example_emails=False)
     assert redact(text, "a.py", opts).text == "contact = '<EMAIL>'\n"
 
 
 def test_switches_turn_detectors_off():
     text = "a = 'ops@acme-corp.io'\nb = '93.184.216.34'\n"
-    opts = PiiOptions(emails=False, ip_addresses=False)
+    opts = PiiConfig(emails=False, ip_addresses=False)
     assert redact(text, "a.py", opts).text == text
 
 
@@ -211,7 +212,7 @@ def test_dense_file_flagged():
 def test_long_lines_scanned_in_windows_without_missing_straddling_secrets():
     rng = random.Random(12)
     token = "ghp_" + rand(rng, 36)
-    opts = PiiOptions(max_line_chars=2048)
+    opts = PiiConfig(max_line_chars=2048)
     filler = "a," * 1500  # 3000 chars: the token straddles the 2048 window edge
     text = "var x=[" + filler[:2030] + f"'{token}'," + filler + "];\n"
     out = redact(text, "min.js", opts).text
@@ -289,8 +290,10 @@ def test_encrypted_key_with_headers_is_one_block():
 
 
 def test_max_line_chars_below_two_overlaps_is_rejected():
-    with pytest.raises(ValueError):
-        PiiOptions(max_line_chars=1000)
+    from codecurate.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="pii.max_line_chars"):
+        load_config(None, ["input.export=/x", "pii.max_line_chars=1000"])
 
 
 def test_config_checks_pii_section():
@@ -301,3 +304,175 @@ def test_config_checks_pii_section():
     with pytest.raises(ConfigError, match="pii.dense_min_lines"):
         load_config(None, ["input.export=/x", "pii.dense_min_lines=0"])
     assert load_config(None, ["input.export=/x", "pii.dense_min_lines=5"]).pii.dense_min_lines == 5
+
+
+# --- issue 13: secrets by value and context; precision of keyword hits ------------------------
+
+
+def test_secret_as_default_of_environment_lookup_is_redacted():
+    rng = random.Random(31)
+    key_id = "AKIA" + rand(rng, 16, string.ascii_uppercase + "234567")
+    secret = rand(rng, 40, ALNUM + "/+")
+    text = (
+        f'KEY_ID = os.getenv("AWS_ACCESS_KEY_ID", "{key_id}")\n'
+        f'KEY = os.getenv("AWS_SECRET_KEY", "{secret}")\n'
+    )
+    out = redact(text, "boot/aws.py", OPTS).text
+    assert out == ('KEY_ID = os.getenv("AWS_ACCESS_KEY_ID", "<KEY>")\n'
+                   'KEY = os.getenv("AWS_SECRET_KEY", "<KEY>")\n')
+
+
+@pytest.mark.parametrize("template,path", [
+    ('deploy(region="eu", api_token="{v}")\n', "ops.py"),
+    ("settings = {{'webhook_secret': '{v}'}}\n", "hooks.py"),
+    ('{{"auth": {{"clientKey": "{v}"}}}}\n', "conf.json"),
+    ("  signing_key: {v}\n", "app.yml"),
+    ('bearer = "{v}"\n', "conf.toml"),
+    ("[upload]\napi_credential = {v}\n", "setup.cfg"),
+    ("PAYMENTS_SECRET={v}\n", ".env.staging"),
+    ("ENV SERVICE_TOKEN {v}\n", "Dockerfile"),
+    ("export VAULT_TOKEN={v}\n", "bootstrap.sh"),
+    ("wget 'https://files.acme-corp.io/get?token={v}'\n", "fetch.sh"),
+])
+def test_credential_in_any_position_is_redacted(template, path):
+    value = rand(random.Random(path), 32, ALNUM)
+    text = template.format(v=value)
+    assert redact(text, path, OPTS).text == text.replace(value, "<KEY>")
+
+
+@pytest.mark.parametrize("line,path", [
+    ('SECRET_KEY = "devkey"\n', "settings.py"),
+    ("SECRET_KEY='bar'\n", "test_settings.py"),
+    ('client.login(username="admin", password="admin")\n', "test_views.py"),
+    ('    password: "hunter2"\n', "docs/usage.md"),
+    ('password = "Password123!"\n', "conftest.py"),
+    ("DB_PASSWORD=test1234\n", ".env.test"),
+    ('auth = ("user", "%(password)s")\n', "a.py"),
+    ('PASSWORD = os.environ["APP_PASSWORD"]\n', "b.py"),
+    ("password: {{ vault_db_password }}\n", "playbook.yml"),
+    ('engine = create_engine("mysql://root:root@localhost/test")\n', "c.py"),
+    ('SECRET_KEY = "insecure-dev-only"\n', "d.py"),
+])
+def test_dummy_and_templated_passwords_are_left_alone(line, path):
+    assert redact(line, path, OPTS).text == line
+
+
+def test_real_password_next_to_dummy_username_is_redacted():
+    line = 'client.login(username="admin", password="Vx9#kLm2qR!")\n'
+    out = redact(line, "test_views.py", OPTS).text
+    assert out == 'client.login(username="admin", password="<PASSWORD>")\n'
+
+
+def test_checksums_are_never_touched():
+    rng = random.Random(32)
+    h40, h64 = rand(rng, 40, "0123456789abcdef"), rand(rng, 64, "0123456789abcdef")
+    sri = base64.b64encode(rng.randbytes(64)).decode()
+    texts = {
+        "Cargo.lock": f'[[package]]\nname = "ring"\nchecksum = "{h64}"\n',
+        "npm-shrinkwrap.json": f'{{"node_modules/jwt": {{"integrity": "sha512-{sri}"}}}}\n',
+        "SHA512SUMS": f"{h64}{h64}  keys-1.0.tar.gz\n",
+        "go.sum": f"golang.org/x/crypto v0.1.0 h1:{sri[:43]}=\n",
+        "vendor.py": f'PINNED_COMMIT = "{h40}"\nsha = "{h64}"\n',
+        "keys.py": f'key_fingerprint = "{h40}"\n',
+    }
+    for path, text in texts.items():
+        assert redact(text, path, OPTS).text == text, path
+
+
+def test_hex_secret_on_a_credential_line_is_redacted():
+    value = rand(random.Random(33), 40, "0123456789abcdef")
+    text = f'api_secret = "{value}"\n'
+    assert redact(text, "svc.py", OPTS).text == 'api_secret = "<KEY>"\n'
+
+
+def test_provider_tokens_are_redacted_even_in_lock_files():
+    token = "ghp_" + rand(random.Random(34), 36)
+    text = f'"resolved": "https://{token}@npm.pkg.github.com/x.tgz"\n'
+    assert token not in redact(text, "package-lock.json", OPTS).text
+
+
+@pytest.mark.parametrize("value", [
+    "AKIAIOSFODNN7EXAMPLE", "sk_test_" + "a1B2c3D4e5F6g7H8i9J0k1L2", "ghp_" + "x" * 36,
+])
+def test_documented_example_keys_are_left_alone(value):
+    text = f'api_key = "{value}"\n'
+    assert redact(text, "docs.py", OPTS).text == text
+
+
+@pytest.mark.parametrize("kind,value,line", [
+    ("google_api_key", "AIza" + "Qx7" * 11 + "Zk", 'MAPS = "{v}"\n'),
+    ("npm_token", "npm_" + "aB3" * 12, "//npm.acme-corp.io/:_authToken={v}\n"),
+    ("sendgrid_key", "SG." + "Ab1" * 7 + "C." + "xY9" * 14 + "Z", "mail = Client('{v}')\n"),
+    ("mailgun_key", "key-" + "0af1" * 8, "send(auth=('api', '{v}'))\n"),
+    ("telegram_token", "1234567890:AA" + "Hk7" * 11, "Bot('{v}')\n"),
+    ("private_key", "-----BEGIN DSA PRIVATE KEY-----\n" + "QUJD" * 16 + "\n-----END DSA PRIVATE KEY-----",
+     "{v}\n"),
+])
+def test_new_provider_formats(kind, value, line):
+    result = redact(line.format(v=value), "f.py", OPTS)
+    assert value not in result.text
+    assert result.counts.get(kind) == 1, result.counts
+
+
+def test_precision_rules_are_configurable():
+    line = 'password = "Vx9#kLm2qR!"\n'
+    assert redact(line, "a.py", OPTS).text == 'password = "<PASSWORD>"\n'
+    assert redact(line, "a.py", PiiConfig(password_min_chars=20)).text == line
+    assert redact(line, "a.py", PiiConfig(password_min_entropy=4.0)).text == line
+    kestrel = 'password = "kestrelkestrel"\n'
+    assert redact(kestrel, "a.py", OPTS).text == 'password = "<PASSWORD>"\n'
+    assert redact(kestrel, "a.py", PiiConfig(dummy_words=("kestrel",))).text == kestrel
+    token = rand(random.Random(35), 24)
+    text = f'x = call("{token}")  # token\n'
+    assert redact(text, "a.py", OPTS).text == 'x = call("<KEY>")  # token\n'
+    assert redact(text, "a.py", PiiConfig(credential_words=("nothing",))).text == text
+    cargo = 'password = "Vx9#kLm2qR!"\n'
+    assert redact(cargo, "Cargo.lock", OPTS).text == cargo
+    assert redact(cargo, "Cargo.lock", PiiConfig(skip_secret_files=())).text != cargo
+
+
+def test_identifiers_in_source_files_are_not_keys():
+    text = (
+        "except debug_data.WatchKeyDoesNotExistInDebugDumpDirError:\n"
+        "    id_pe_TNAuthList = auth.TNAuthorizationList()\n"
+        'TOKEN_SETTING = "REST_FRAMEWORK_AUTH_TOKEN_MODEL"\n'
+    )
+    assert redact(text, "mod.py", OPTS).text == text
+
+
+def test_config_rejects_bad_precision_settings():
+    from codecurate.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="pii.credential_min_chars"):
+        load_config(None, ["input.export=/x", "pii.credential_min_chars=4"])
+    with pytest.raises(ConfigError, match="pii.password_min_entropy"):
+        load_config(None, ["input.export=/x", "pii.password_min_entropy=-1"])
+    with pytest.raises(ConfigError, match="pii.credential_words"):
+        load_config(None, ["input.export=/x", "pii.credential_words=[]"])
+    cfg = load_config(None, ["input.export=/x", "pii.dummy_words=[kestrel]"])
+    assert cfg.pii.dummy_words == ("kestrel",)
+
+
+@pytest.mark.parametrize("template,path,placeholder", [
+    ("payments:\n  secrets:\n    merchant: {v}\n    currency: EUR\n", "pay.yaml", "<KEY>"),
+    ("[credentials]\nmerchant = {v}\n\n[ui]\ntheme = dark\n", "pay.cfg", "<KEY>"),
+    ('{{\n  "auth": {{\n    "merchant": "{v}"\n  }}\n}}\n', "pay.json", "<KEY>"),
+    ('SIGNING_KEYS = [\n    "{v}",\n]\n', "keys.py", "<KEY>"),
+    ("database_passwords:\n  replica: {v}\n", "db.yml", "<PASSWORD>"),
+])
+def test_credential_named_by_its_key_path(template, path, placeholder):
+    value = rand(random.Random(path), 28, ALNUM)
+    text = template.format(v=value)
+    assert redact(text, path, OPTS).text == text.replace(value, placeholder)
+
+
+def test_block_named_for_credentials_keeps_its_settings():
+    text = (
+        "auth:\n  provider: github\n  callback: /oauth/complete/github-org/\n"
+        "  scope: read:org,user:email\n  session_cookie_name: sessionid_secure_v2\n"
+        "[tokens]\ncolour_primary = #336699\nfont = InterDisplayVariable\n"
+    )
+    assert redact(text, "settings.yaml", OPTS).text == text
+    code = "if token:\n    handler = 'AuthenticationMiddlewareV2'\n    mode = \"aB3dE5fG7hJ9kL1m\"\n"
+    # in source files `if token:` opens a branch, not a key path
+    assert redact(code, "mw.py", OPTS).text == code

@@ -145,3 +145,32 @@ def test_guard_words_appear_wherever_a_guarded_pattern_matches():
                 matched += 1
                 assert prefilter.guard.search(pii._fold(line)), pattern.pattern[:40]
     assert matched >= 10
+
+
+def test_required_literal_is_in_every_match_of_its_pattern():
+    """The literal that lets a chunk skip a pattern is really part of every match: checked on
+    every planted example line a direct pattern matches."""
+    _, _, prefilter = pii._detect_secrets()
+    lines = [line for group in plugin_examples(random.Random(5)).values() for line in group]
+    checked = 0
+    for pattern, literal in zip(prefilter.direct, prefilter.literals, strict=True):
+        if literal is None:
+            continue
+        text, ignorecase = literal
+        for line in lines:
+            for match in pattern.finditer(line):
+                found = match.group(0).lower() if ignorecase else match.group(0)
+                assert text in found, (pattern.pattern[:40], text)
+                checked += 1
+    assert checked >= 20
+
+
+def test_required_literal_reading():
+    import re
+
+    assert pii._required_literal(re.compile(r"(?-i:(?:\s|=)AKC[a-z]{10,})")) == ("AKC", False)
+    assert pii._required_literal(re.compile(r"(?i:xox(?:a|b)-\d+)")) == ("xox", True)
+    # case-insensitive runs are cut at "i" (dotless i matches i under re.IGNORECASE)
+    assert pii._required_literal(re.compile(r"(?i:api\.softlayer)")) == (".softlayer", True)
+    assert pii._required_literal(re.compile(r"[0-9]{8}:[A-Z]{35}")) is None
+    assert pii._required_literal(re.compile(r"ab|cd")) is None

@@ -18,6 +18,7 @@ from codecurate.errors import CodecurateError
 COMMAND_MODULES = (
     "codecurate.cli.run",  # run, stage
     "codecurate.cli.release",  # release, verify, diff, patch-optout
+    "codecurate.cli.status",  # status
 )
 # Developer commands live with the developer tooling, which is left out of the executor bundle
 # (`make dist`): registered where it is installed, absent on executors, which never parse a

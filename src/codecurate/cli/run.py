@@ -7,6 +7,7 @@ import json
 
 from codecurate.config import ALL_STAGES, load_config
 from codecurate.errors import EXIT_OK
+from codecurate.run.console import NORMAL, QUIET, VERBOSE, console
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +15,11 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set spark.shuffle_partitions=16 (repeatable)")
     parser.add_argument("--run-id", help="run directory name (default: derived from config and inputs)")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", dest="console", action="store_const", const=QUIET, default=NORMAL,
+                       help="no stage lines or progress: errors and the final table only")
+    noise.add_argument("-v", "--verbose", dest="console", action="store_const", const=VERBOSE,
+                       help="also Spark's own warnings on the console (always in <run_dir>/spark.log)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -22,6 +28,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # JSON is YAML: the path stays a string whatever it looks like ("yes", "1.0").
         overrides.append(f"incremental.previous={json.dumps(args.incremental_from)}")
     cfg = load_config(args.config, overrides)
+    console.configure(args.console)
     if args.no_release:
         from codecurate.run.runner import run_pipeline
 
@@ -37,6 +44,7 @@ def _cmd_stage(args: argparse.Namespace) -> int:
     from codecurate.run.runner import run_pipeline
 
     cfg = load_config(args.config, args.overrides)
+    console.configure(args.console)
     run_pipeline(cfg, run_id=args.run_id, only=args.name)
     return EXIT_OK
 

@@ -417,10 +417,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sample", help="generate the sample git repositories and SWH export used by make sample",
     )
     parser.add_argument("--out", required=True, type=Path, help="sample directory (recreated)")
+    parser.add_argument("--scale", type=int, metavar="MB",
+                        help="instead: a scale corpus of about MB megabytes of source at the repositories' "
+                        "heads, written without git (see src/codecurate/dev/scale.py)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the scale corpus (default: %(default)s)")
     parser.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
+    if args.scale is not None:
+        from codecurate.dev.scale import build_scale
+
+        if args.scale < 1:
+            raise SampleError("--scale takes a size in MB, at least 1")
+        summary = build_scale(args.out, args.scale, args.seed)
+        print(f"scale corpus: {args.out} ({summary['repos']} repos, {summary['head_files']} files, "
+              f"{summary['head_bytes'] / 1e6:.0f} MB at heads; {summary['blobs']} blobs, "
+              f"{summary['blob_bytes'] / 1e6:.0f} MB distinct; {summary['seconds']} s)")
+        print(f"export: {args.out / 'export'}  opt-out list: {args.out / 'optout.txt'}")
+        return 0
     summary = build_sample(args.out)
     print(f"sample: {args.out} ({len(summary['repos'])} repos, {summary['visits']} visits, "
           f"{summary['blobs']} blobs, {summary['blob_bytes']} bytes, {summary['seconds']} s)")

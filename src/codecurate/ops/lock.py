@@ -39,6 +39,38 @@ def describe_holder(text: str) -> str:
         return "an unknown process (the lock file holds no readable owner)"
 
 
+def read_holder(output_root: str | os.PathLike) -> dict | None:
+    """The details the lock's holder wrote, without taking the lock; None when nobody wrote any
+    (never locked, or released: a holder clears them when it exits normally). A holder killed
+    with -9 leaves them behind: holder_alive() tells."""
+    try:
+        text = (Path(output_root) / LOCK_NAME).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not text.strip():
+        return None
+    try:
+        holder = json.loads(text)
+    except ValueError:
+        return {"text": describe_holder(text)}
+    return holder if isinstance(holder, dict) else {"text": describe_holder(text)}
+
+
+def holder_alive(holder: dict) -> bool | None:
+    """Whether the process a holder names still runs: None when it is on another host (or names
+    no pid), where this process cannot look."""
+    pid, host = holder.get("pid"), holder.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: checks only that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 @contextlib.contextmanager
 def output_lock(output_root: str | os.PathLike, command: str = "release") -> Iterator[Path]:
     """Hold `<output_root>/.codecurate.lock` for the block, or raise LockHeld immediately."""

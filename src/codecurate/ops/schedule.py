@@ -28,7 +28,7 @@ from codecurate.ops.lock import output_lock
 from codecurate.release.publish import check_publishable
 from codecurate.release.writer import publish_release
 from codecurate.run.layout import OutputRoot
-from codecurate.run.runner import log, run_stages, start_run
+from codecurate.run.runner import log, open_session, run_stages, start_run
 
 AUTO = "auto"
 
@@ -50,7 +50,6 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
     (cfg.release.version).
     """
     from codecurate.ops.versioning import derive_version, previous_release
-    from codecurate.spark.session import build_session
 
     output = OutputRoot(Path(cfg.output.root))
     check_output_root(output.path)
@@ -62,7 +61,7 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
         version = version or cfg.release.version
         check_publishable(output.releases, version, overwrite=cfg.release.overwrite)
     with output_lock(output.path, command=" ".join(["codecurate", *sys.argv[1:]])):
-        spark = spark or build_session(cfg.spark)
+        spark = spark or open_session(cfg)
         run, export = start_run(spark, cfg, run_id)
         if version == AUTO:
             # An earlier attempt of this run (same id) is resumed with its recorded run.json,

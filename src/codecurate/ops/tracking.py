@@ -23,11 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
+from codecurate.config import REDACTED, SENSITIVE_KEY, redact_text
 from codecurate.errors import PipelineError, UsageError
 from codecurate.release import layout
 from codecurate.run.layout import RunDir
@@ -37,10 +37,8 @@ DIGEST_CHARS = 32
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value
 RELEASE_ARTIFACTS = (layout.MANIFEST, layout.CARD, layout.CHANGELOG, layout.SUMS)
 # spark.conf may carry credentials (spark.hadoop.fs.s3a.secret.key) and URIs may carry a
-# user:password@: such values are logged as <redacted>, never sent to the tracking server.
-SENSITIVE_KEY = re.compile(r"secret|passw|token|credential|access.?key|private|auth", re.IGNORECASE)
-URI_USERINFO = re.compile(r"://[^/@\s]+@")
-REDACTED = "<redacted>"
+# user:password@: such values are logged as <redacted>, never sent to the tracking server
+# (codecurate.config.redacted does the same for run.json and release manifests).
 
 
 class TrackingUnavailable(UsageError):
@@ -82,8 +80,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
 
 
 def redact(params: dict[str, str]) -> dict[str, str]:
-    return {k: REDACTED if SENSITIVE_KEY.search(k) else URI_USERINFO.sub(f"://{REDACTED}@", v)
-            for k, v in params.items()}
+    return {k: REDACTED if SENSITIVE_KEY.search(k) else redact_text(v) for k, v in params.items()}
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -188,7 +185,7 @@ def log_run(run_dir: str | Path, release_dir: str | Path, tracking_uri: str = ""
                 mlflow.log_artifact(str(RunDir(run_dir).manifest_path(stage)), artifact_path=f"run/{stage}")
             return active.info.run_id
     except (MlflowException, OSError) as err:
-        where = URI_USERINFO.sub(f"://{REDACTED}@", tracking_uri) or "the default URI"
+        where = redact_text(tracking_uri) or "the default URI"
         raise TrackingError(f"logging release {version} to MLflow at {where} failed: {err}") from err
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from codecurate.release import layout
+from codecurate.release import layout, snippets
+from codecurate.run.report import pyplot as _pyplot
+from codecurate.run.report import save_png as _save
 
 
 def write_card(release_dir: Path, built: dict[str, Any]) -> None:
@@ -36,7 +38,8 @@ def card_text(built: dict[str, Any]) -> str:
     keep = ", ".join(licenses.get("keep_types", ["permissive", "no_license"]))
     totals = data["totals"]
     ids_only = data["options"]["ids_only"]
-    first_file = data["files"][0]["path"] if data["files"] else "data/<language>/train-00000-of-00001.parquet"
+    # data/<dir>/train-...parquet: the snippets load the first language's folder
+    language_dir = data["files"][0]["path"].split("/")[1] if data["files"] else "<language>"
     lines = [
         "---",
         "configs:",
@@ -94,14 +97,8 @@ def card_text(built: dict[str, Any]) -> str:
         "",
         *_incremental_section(release, config),
         "## How to load", "",
-        "pyarrow:", "", "```python", "import pyarrow.dataset as ds",
-        'table = ds.dataset("data/", format="parquet").to_table()', "```", "",
-        "Spark:", "", "```python", 'df = spark.read.parquet("data/*/*.parquet")', "```", "",
-        "DuckDB:", "", "```sql", "SELECT language, count(*) FROM read_parquet('data/*/*.parquet') GROUP BY 1;", "```", "",
-        "Hugging Face `datasets`:", "", "```python", "from datasets import load_dataset",
-        'ds = load_dataset("parquet", data_files={"train": "data/*/*.parquet"}, split="train")',
-        f'one_language = load_dataset("parquet", data_files="{first_file.rsplit("/", 1)[0]}/*.parquet", split="train")',
-        "```", "",
+        "From this directory (`one_language`: the files of one `data/<language>/` folder):", "",
+        *snippets.card_section(language_dir),
         "Rows in every shard are sorted by " + ", ".join(f"`{k}`" for k in data["sort_order"]) + ".",
         "",
         "## Opting out", "",
@@ -142,20 +139,6 @@ def _incremental_section(release: dict[str, Any], config: dict[str, Any]) -> lis
                   "run would have preferred the new copy (more stars, newer), this release keeps "
                   "the published one.", ""]
     return lines
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on a cluster driver
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    # no "Software" key: the image bytes then depend only on what is drawn
-    fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
 
 
 def _chart_languages(languages: list[dict[str, Any]], path: Path) -> None:

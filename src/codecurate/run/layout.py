@@ -12,6 +12,10 @@
         <stage>/content_results.json    their key, config slice, detector versions, fingerprint
                                         and reuse counts; written after the Parquet
         <stage>/manifest.json           counts, bytes, seconds, metrics; written last
+        <stage>/status.json             running (pid, host, cores, progress) or failed (the error's
+                                        first line); what `codecurate status` reads before a manifest
+        spark.log                       Spark's own log (log4j2), not the console
+        report.png                      per-stage time and throughput, redrawn after every run
         _checkpoints/                   scratch for lineage cuts; removed after each stage
       releases/<version>/               codecurate.release.layout owns what is inside
 
@@ -32,6 +36,9 @@ RUNS = "runs"
 RELEASES = "releases"
 RUN_FILE = "run.json"
 STAGE_MANIFEST = "manifest.json"
+STAGE_STATUS = "status.json"
+SPARK_LOG = "spark.log"
+REPORT = "report.png"
 KEPT = "kept"
 REJECTS = "rejects"
 REPO_REJECTS = "repo_rejects"
@@ -107,6 +114,14 @@ class RunDir:
     def checkpoints(self) -> Path:
         return self.path / CHECKPOINTS
 
+    @property
+    def spark_log(self) -> Path:
+        return self.path / SPARK_LOG
+
+    @property
+    def report(self) -> Path:
+        return self.path / REPORT
+
     def stage(self, name: str) -> Path:
         return self.path / name
 
@@ -137,6 +152,19 @@ class RunDir:
 
     def write_content_results_info(self, name: str, info: dict[str, Any]) -> None:
         write_json(self.content_results_file(name), info)
+
+    def status_path(self, name: str) -> Path:
+        return self.path / name / STAGE_STATUS
+
+    def read_status(self, name: str) -> dict[str, Any] | None:
+        """The stage's status.json, or None when the stage never started (or it is unreadable)."""
+        try:
+            return json.loads(self.status_path(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+
+    def write_status(self, name: str, status: dict[str, Any]) -> None:
+        write_json(self.status_path(name), status)
 
     def has_manifest(self, name: str) -> bool:
         return self.manifest_path(name).exists()

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
-import sys
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from codecurate import columns as C
-from codecurate.config import Config, curation_config
+from codecurate.config import Config, curation_config, redacted
 from codecurate.errors import PipelineError, UsageError
+from codecurate.run.console import StageProgress, console
 from codecurate.run.layout import OutputRoot, RunDir, previous_run
+from codecurate.spark.taskstats import task_time_spread
 from codecurate.stages import registry
 from codecurate.stages.base import INPUT_BYTES, REUSED, ContentResults, Source, Stage, StageContext
 
@@ -39,8 +42,14 @@ class StageFailed(PipelineError):
 
 
 def log(message: str) -> None:
-    stamp = datetime.now(UTC).strftime("%H:%M:%S")
-    print(f"[codecurate {stamp}] {message}", file=sys.stderr, flush=True)
+    console.log(message)
+
+
+def open_session(cfg: Config):
+    """The run's SparkSession; `--verbose` lets Spark's own warnings through to the console."""
+    from codecurate.spark.session import build_session
+
+    return build_session(cfg.spark, console_logs=console.verbose)
 
 
 def fingerprint(payload: Any) -> str:
@@ -98,7 +107,7 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
         "run_id": run_dir.run_id,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
-        "config": cfg.to_dict(),
+        "config": redacted(cfg.to_dict()),  # no credentials or endpoints on disk
         "config_fingerprint": cfg.fingerprint(),
         "inputs": {
             "export": cfg.input.export,
@@ -121,10 +130,15 @@ def _stage_fingerprint(run: Run, stage: str) -> str:
 
 
 def _checkpointer(spark):
-    """Cut lineage: in local mode in memory (about 2x faster on the sample; a lost executor
-    is a lost driver anyway), on a cluster to the checkpoint directory, which survives one."""
+    """Cut lineage: in local mode to the block manager's local disk (about 2x faster on the
+    sample than a reliable checkpoint; a lost executor is a lost driver anyway), on a cluster to
+    the checkpoint directory, which survives one. DISK_ONLY, not Spark's MEMORY_AND_DISK: in
+    local mode the block manager's memory is the driver's heap, and the OS page cache serves
+    the re-reads just as well."""
+    from pyspark import StorageLevel
+
     if spark.sparkContext.master.startswith("local"):
-        return lambda df: df.localCheckpoint(eager=True)
+        return lambda df: df.localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
     return lambda df: df.checkpoint(eager=True)
 
 
@@ -137,13 +151,16 @@ def _tag(spark, run: Run, stage: Source | Stage, export, ctx: StageContext):
     return stage.run(source, run.cfg, ctx), None, source.count()
 
 
-def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects) -> dict[str, Any]:
+def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: StageContext) -> dict[str, Any]:
     """Write kept, rejects (and repository rejects); return the counts from one aggregation."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     name = stage.name
-    tagged = tagged.persist(StorageLevel.MEMORY_AND_DISK)
+    # Read three times (kept, rejects, counts): materialised once, row by row, on disk. Not
+    # persist(): a DataFrame cache builds columnar batches of 10,000 rows on the heap, ~200 MB
+    # of content per task here, and in local mode that heap is the driver's (the 1.1 GB scale
+    # corpus died in extract with OutOfMemoryError in ColumnBuilder.ensureFreeSpace).
+    tagged = ctx.checkpoint(tagged)
     reason = F.col(C.DROP_REASON)
     audit = [c for c in C.AUDIT_COLUMNS if c in tagged.columns]
     kept = tagged.filter(reason.isNull()).drop(C.DROP_REASON, *audit)
@@ -161,7 +178,6 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects) -> dic
     if repo_rejects is not None:
         repo_rejects.write.option("compression", "zstd").parquet(str(run.dir.repo_rejects(name)))
         repo_counts = dict(repo_rejects.groupBy(C.DROP_REASON).count().collect())
-    tagged.unpersist()
     return {"rows": counts, "repos": repo_counts}
 
 
@@ -265,30 +281,50 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
                        previous_results=lambda spec: _previous_results(spark, run, name, spec),
                        previously_published=lambda: _previously_published(spark, run))
     started = time.monotonic()
-    spark.sparkContext.setJobDescription(f"codecurate {name}")
+    # The job group lets the progress display find this stage's Spark jobs (and the UI group them).
+    group = f"codecurate-{run.run_id}-{name}"
+    spark.sparkContext.setJobGroup(group, f"codecurate {name}")
+    status = {"state": "running", "started_at": _now(), "pid": os.getpid(), "host": socket.gethostname(),
+              "cores": spark.sparkContext.defaultParallelism}
+    run.dir.write_status(name, status)
     log(f"[{name}] started")
     try:
-        tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
-        counts = _write_outputs(run, stage, tagged, repo_rejects)
-        reuse = _write_content_results(run, name, ctx)
-    except Exception as err:
-        raise StageFailed(f"stage {name!r} failed: {_first_line(err)}") from err
-    manifest = _manifest(spark, run, name, rows_in, counts, round(time.monotonic() - started, 3), ctx)
-    if reuse is not None:
-        manifest["content_results"] = reuse
-        log(f"[{name}] content results: {reuse['rows_reused']:,} reused, {reuse['rows_computed']:,} computed")
+        with StageProgress(spark, name, group, on_status=lambda snap: run.dir.write_status(
+                name, {**status, "progress": snap.to_dict()})):
+            try:
+                tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
+                counts = _write_outputs(run, stage, tagged, repo_rejects, ctx)
+                reuse = _write_content_results(run, name, ctx)
+            except Exception as err:
+                raise StageFailed(f"stage {name!r} failed: {_first_line(err)}") from err
+            seconds = round(time.monotonic() - started, 3)
+            ctx.metric("task_time", task_time_spread(spark, group))  # skew: max / median task
+            manifest = _manifest(spark, run, name, rows_in, counts, seconds, ctx)
+            if reuse is not None:
+                manifest["content_results"] = reuse
+                log(f"[{name}] content results: {reuse['rows_reused']:,} reused, "
+                    f"{reuse['rows_computed']:,} computed")
+    except BaseException as err:  # Ctrl-C too: `codecurate status` should say it stopped
+        run.dir.write_status(name, {**status, "state": "failed", "failed_at": _now(),
+                                    "error": _first_line(err)})
+        raise
     run.dir.write_manifest(name, manifest)
+    run.dir.write_status(name, {**status, "state": "done", "finished_at": _now()})
     shutil.rmtree(run.dir.checkpoints, ignore_errors=True)
     reasons = ", ".join(f"{k} {v:,}" for k, v in manifest["rejected_by_reason"].items()) or "none"
     log(f"[{name}] {manifest['rows_in']:,} in -> {manifest['rows_kept']:,} kept, "
-        f"{manifest['rows_rejected']:,} rejected ({reasons}) in {manifest['seconds']:.1f} s")
+        f"{manifest['rows_rejected']:,} rejected ({reasons}) in {manifest['seconds']:.1f} s"
+        f"{_throughput(manifest)}")
     return manifest
 
 
 def start_run(spark, cfg: Config, run_id: str | None = None):
     """Prepare the run and make its directory (reusing an earlier attempt's run.json): (Run, export)."""
+    from codecurate.spark.session import log_to
+
     run, export = prepare_run(spark, cfg, run_id)
     run.dir.path.mkdir(parents=True, exist_ok=True)
+    log_to(spark, run.dir.spark_log)
     if run.dir.run_file.exists():
         run.info = run.dir.read_info()  # an earlier attempt of this run: its record stands
     else:
@@ -298,12 +334,20 @@ def start_run(spark, cfg: Config, run_id: str | None = None):
 
 def run_stages(spark, run: Run, export, only: str | None = None) -> Run:
     """Run the configured stages (or `only` one), resuming what an earlier attempt finished."""
+    from codecurate.run.report import write_report
+
     log(f"run {run.run_id} -> {run.run_dir}")
-    for name in [only] if only else list(run.cfg.stages):
-        previous = _previous(run.cfg, name)
-        if previous != name and not run.dir.has_manifest(previous):
-            raise UsageError(f"stage {name!r} needs the output of {previous!r} in {run.run_dir}")
-        execute_stage(spark, run, name, export)
+    try:
+        for name in [only] if only else list(run.cfg.stages):
+            previous = _previous(run.cfg, name)
+            if previous != name and not run.dir.has_manifest(previous):
+                raise UsageError(f"stage {name!r} needs the output of {previous!r} in {run.run_dir}")
+            execute_stage(spark, run, name, export)
+    finally:
+        try:
+            write_report(run.dir, run.cfg.stages)  # what finished, also after a failure
+        except Exception as err:  # a picture must not hide the run's own outcome
+            log(f"run report not drawn: {_first_line(err)}")
     _summary(run)
     return run
 
@@ -313,9 +357,7 @@ def run_pipeline(cfg: Config, *, run_id: str | None = None, only: str | None = N
 
     Publishing is codecurate.ops.schedule's job: it holds the output root's lock around run + release.
     """
-    from codecurate.spark.session import build_session
-
-    spark = spark or build_session(cfg.spark)
+    spark = spark or open_session(cfg)
     run, export = start_run(spark, cfg, run_id)
     return run_stages(spark, run, export, only)
 
@@ -333,13 +375,25 @@ def _previous(cfg: Config, stage: str) -> str:
 
 
 def _summary(run: Run) -> None:
-    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'seconds':>8} {'reused':>8}"]
+    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'MB in':>9} {'seconds':>8} {'MB/s':>7} {'reused':>7}"]
     for stage in run.cfg.stages:
         if run.dir.has_manifest(stage):
             m = run.dir.read_manifest(stage)
+            rate = m["bytes_in"] / 1e6 / m["seconds"] if m["seconds"] > 0 else 0.0
             lines.append(f"{stage:<12} {m['rows_in']:>10,} {m['rows_kept']:>10,} "
-                         f"{m['rows_rejected']:>10,} {m['seconds']:>8.1f} {_reuse_ratio(m):>8}")
-    print("\n".join(lines))
+                         f"{m['rows_rejected']:>10,} {m['bytes_in'] / 1e6:>9,.1f} {m['seconds']:>8.1f} {rate:>7.2f} {_reuse_ratio(m):>7}")
+    lines.append(f"report: {run.dir.report}")
+    print("\n".join(lines), flush=True)
+
+
+def _throughput(manifest: dict[str, Any]) -> str:
+    if manifest["seconds"] <= 0 or not manifest["bytes_in"]:
+        return ""
+    return f", {manifest['bytes_in'] / 1e6:,.1f} MB at {manifest['bytes_in'] / 1e6 / manifest['seconds']:,.2f} MB/s"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _reuse_ratio(manifest: dict[str, Any]) -> str:

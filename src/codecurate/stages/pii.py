@@ -41,25 +41,11 @@ _COUNTS_ARROW = pa.map_(pa.string(), pa.int32())
 ADDS = (pa.field(C.PII_COUNTS, _COUNTS_ARROW),)
 
 
-def options(cfg: PiiConfig):
-    from codecurate.text.pii import PiiOptions
-
-    return PiiOptions(
-        emails=cfg.emails,
-        ip_addresses=cfg.ip_addresses,
-        secrets=cfg.secrets,
-        keep_example_emails=cfg.keep_example_emails,
-        max_line_chars=cfg.max_line_chars,
-        dense_fraction=cfg.dense_fraction,
-        dense_min_lines=cfg.dense_min_lines,
-    )
-
-
 def _redact_batches(cfg: PiiConfig):
     def redact_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from codecurate.text.pii import redact  # imported on the worker
 
-        opts = options(cfg)
+        opts = cfg
         for batch in batches:
             contents = batch.column(C.CONTENT).to_pylist()
             paths = batch.column(C.PATH).to_pylist()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from codecurate.dev.spark_cluster import local_cluster, submit_args
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[4]  # the checkout (src/codecurate/dev/bench/..)
 STAGES = ["extract", "optout", "licenses", "languages", "exact_dedup", "near_dedup", "pii"]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -1,0 +1,191 @@
+"""`make bench-scale`: the whole pipeline on the scale corpus, as a user runs it.
+
+Builds `codecurate sample --scale N` if it is not there yet, then runs `codecurate run` with
+configs/local.yaml (only input, output, opt-out and version overridden; local[2] on this
+2-core machine) and prints, per stage: rows in and kept, MB in, seconds, MB/s per core, the
+peak RSS of the driver JVM and of the largest Python worker while the stage ran (sampled from
+/proc every 0.5 s), and the task-time spread the stage manifest records; then the whole run.
+
+MB/s per core = the stage's input bytes (the files it was given) / its seconds / cores. For
+the release it is the bytes published. The whole run's figure is the bytes of every file at
+the repositories' heads (extract's input) / wall time of `codecurate run` / cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from codecurate.dev.bench.e2e import PAGE, _children
+
+ROOT = Path(__file__).resolve().parents[4]  # the checkout (src/codecurate/dev/bench/..)
+STAGE_LINE = "] started"
+
+
+def _rss(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class StageMemory:
+    """Peak RSS per stage of the driver JVM and of the largest Python worker, from /proc."""
+
+    def __init__(self, root: int):
+        self.root = root
+        self.stage = "start"
+        self.peaks: dict[str, dict[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            tree, todo, jvm, worker = _children(), [self.root], 0, 0
+            while todo:
+                pid = todo.pop()
+                todo += tree.get(pid, [])
+                command = _cmdline(pid)
+                if "java" in command.split(" ", 1)[0]:
+                    jvm = max(jvm, _rss(pid))
+                elif "pyspark.daemon" in command or "pyspark.worker" in command:
+                    worker = max(worker, _rss(pid))
+            peak = self.peaks.setdefault(self.stage, {"jvm": 0, "worker": 0})
+            peak["jvm"], peak["worker"] = max(peak["jvm"], jvm), max(peak["worker"], worker)
+
+    def __enter__(self) -> StageMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def ensure_corpus(path: Path, mb: int, seed: int) -> Path:
+    marker = path / "sample.json"
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        if info.get("scale_mb") == mb and info.get("seed") == seed:
+            return path
+    from codecurate.dev.scale import build_scale
+
+    print(f"bench-scale: building the {mb} MB scale corpus in {path}", flush=True)
+    summary = build_scale(path, mb, seed)
+    print(f"bench-scale: {summary['head_files']:,} files, {summary['head_bytes'] / 1e6:.0f} MB at heads, "
+          f"{summary['blob_bytes'] / 1e6:.0f} MB distinct, built in {summary['seconds']} s", flush=True)
+    return path
+
+
+def run_pipeline(corpus: Path, out: Path, cores: int, extra: list[str]) -> tuple[float, dict, str]:
+    shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a resumed one
+    command = [
+        sys.executable, "-m", "codecurate", "run", "--config", str(ROOT / "configs" / "local.yaml"),
+        "--set", f"input.export={corpus / 'export'}", "--set", f"input.blobs={corpus / 'export' / 'blobs'}",
+        "--set", f"optout.list={corpus / 'optout.txt'}", "--set", f"output.root={out}",
+        "--set", "release.version=1.0.0", "--set", f"spark.master=local[{cores}]",
+        "--set", "spark.show_progress=false", *extra,
+    ]
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable)
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tail: list[str] = []
+    with StageMemory(process.pid) as memory:
+        for line in process.stdout:
+            if "[codecurate" in line:
+                print(line, end="", flush=True)
+                if line.rstrip().endswith(STAGE_LINE):
+                    memory.stage = line.split("] [", 1)[1].split("]", 1)[0]
+                elif "release" in line and memory.stage == "pii":
+                    memory.stage = "release"
+            tail = (tail + [line])[-60:]
+            if " run " in line and "->" in line and memory.stage == "start":
+                memory.stage = "extract"
+        if memory.stage == "pii":
+            memory.stage = "release"
+        process.wait()
+    seconds = time.monotonic() - started
+    if process.returncode != 0:
+        sys.stdout.write("".join(line for line in tail if "WARN" not in line))
+        raise SystemExit(f"bench-scale: codecurate run exited {process.returncode}")
+    return seconds, memory.peaks, "".join(tail)
+
+
+def report(out: Path, seconds: float, peaks: dict, cores: int) -> list[str]:
+    (run_dir,) = (out / "runs").iterdir()
+    run_info = json.loads((run_dir / "run.json").read_text())
+    stages = run_info["stages"]
+    lines = [f"{'stage':<12} {'rows in':>9} {'kept':>9} {'MB in':>8} {'s':>7} {'MB/s/core':>9} "
+             f"{'JVM MiB':>8} {'worker MiB':>10} {'spread':>7}"]
+    total_in = None
+    stage_seconds = 0.0
+    for stage in stages:
+        if not (run_dir / stage / "manifest.json").exists():
+            lines.append(f"{stage:<12} (not finished)")
+            continue
+        m = json.loads((run_dir / stage / "manifest.json").read_text())
+        mb_in = m["bytes_in"] / 1e6
+        total_in = total_in if total_in is not None else mb_in
+        stage_seconds += m["seconds"]
+        peak = peaks.get(stage, {"jvm": 0, "worker": 0})
+        spread = (m.get("metrics", {}).get("task_time") or {}).get("spread")
+        lines.append(f"{stage:<12} {m['rows_in']:>9,} {m['rows_kept']:>9,} {mb_in:>8.1f} {m['seconds']:>7.1f} "
+                     f"{mb_in / max(m['seconds'], 1e-9) / cores:>9.2f} {peak['jvm'] / 2**20:>8.0f} "
+                     f"{peak['worker'] / 2**20:>10.0f} {spread if spread is not None else '-':>7}")
+    releases = list((out / "releases").glob("*/manifest.json")) if (out / "releases").exists() else []
+    if not releases or not seconds:
+        return lines + ([] if releases else ["release      (not published)"])
+    release = json.loads(releases[0].read_text())
+    published, rows = release["data"]["totals"]["bytes"], release["data"]["totals"]["rows"]
+    release_seconds = max(seconds - stage_seconds, 1e-9)  # start-up included: an upper bound
+    peak = peaks.get("release", {"jvm": 0, "worker": 0})
+    lines.append(f"{'release':<12} {rows:>9,} {rows:>9,} {published / 1e6:>8.1f} {release_seconds:>7.1f} "
+                 f"{published / 1e6 / release_seconds / cores:>9.2f} {peak['jvm'] / 2**20:>8.0f} "
+                 f"{peak['worker'] / 2**20:>10.0f} {'-':>7}")
+    all_jvm = max((p["jvm"] for p in peaks.values()), default=0)
+    all_worker = max((p["worker"] for p in peaks.values()), default=0)
+    lines.append(f"whole run: {total_in:.1f} MB in {seconds:.1f} s on {cores} cores = "
+                 f"{total_in / seconds / cores:.3f} MB/s per core; peak RSS driver JVM "
+                 f"{all_jvm / 2**20:.0f} MiB, largest Python worker {all_worker / 2**20:.0f} MiB")
+    lines.append("(release: wall time not spent in stages, JVM start-up included; MB = bytes published)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codecurate.dev.bench.scale")
+    parser.add_argument("--scale", type=int, default=1100, help="corpus size in MB (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--corpus", type=Path, help="corpus directory (default: out/scale-<MB>)")
+    parser.add_argument("--out", type=Path, default=Path("out/bench-scale"), help="run output root (recreated)")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra config override (the figures are for the default config)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the table from an earlier run's manifests (no memory figures)")
+    args = parser.parse_args(argv)
+    if args.report_only:
+        print("\n".join(report(args.out.absolute(), 0.0, {}, args.cores)))
+        return 0
+    corpus = ensure_corpus((args.corpus or Path(f"out/scale-{args.scale}")).absolute(), args.scale, args.seed)
+    extra = [x for item in args.overrides for x in ("--set", item)]
+    seconds, peaks, _ = run_pipeline(corpus, args.out.absolute(), args.cores, extra)
+    print("\n".join(report(args.out.absolute(), seconds, peaks, args.cores)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

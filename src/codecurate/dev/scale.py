@@ -1,0 +1,351 @@
+"""`codecurate sample --scale N`: a realistic SWH export of about N MB of source, built in minutes.
+
+The sample (src/codecurate/dev/sample.py) plants every edge case in a few dozen small repositories and
+goes through real git repositories; that is too slow for 100k+ files. This builder writes the
+export's tables directly, through the same row builder as `import-git`
+(src/codecurate/dev/gitimport.py), from git objects it serialises itself: blob, tree and commit ids
+are sha1s of the objects exactly as git writes them (tests/test_scale.py checks them against
+`git write-tree`), snapshots use swh.model's identifier, blobs are gzip-compressed at
+`<out>/export/blobs/content/<sha1>`.
+
+Source is real: the text files of the Python packages installed in this environment (one base
+repository per top-level package) and their license files. On top of them, from `--seed`:
+
+- forks with the same root tree (extract keeps one), and forks with near-duplicate edits and a
+  different copyright line in their license (a license variant: same text, other holder);
+- applications vendoring a package under `vendor/` or `third_party/`;
+- `scale/monorepo`: one repository of min(100k, 100 N) files, half of them in one directory
+  (`fixtures/`, generated JSON records), the rest edited copies of package files;
+- `scale/notices`: a LICENSE of min(5 MiB, N * 5 KiB) made of real license texts;
+- `scale/assets`: binary files (PNG-like, with NUL bytes) and minified JavaScript.
+
+N is the target size of the files at the repositories' heads in MB (what extract reads: forks
+and copies count); derived repositories are added until it is reached. Same seed, same
+environment -> byte-identical tables. `make bench-scale` runs the pipeline on N = 1100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import random
+import shutil
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codecurate.dev.gitimport import _ExportBuilder, _write_metadata, snapshot_identifier
+from codecurate.dev.sample import MARKER, SampleError
+
+MIB = 1024 * 1024
+MB = 1000 * 1000
+BASE_DATE = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
+MAX_POOL_FILE = 1 * MIB  # bigger installed files are data, not the source a repository holds
+MAX_MONOREPO_FILE = 16 * 1024  # keeps the 100k-file repository at a few hundred MB
+FILE_MODE, DIR_MODE = 0o100644, 0o040000
+SOURCE_SUFFIXES = {
+    ".py", ".pyi", ".pyx", ".pxd", ".c", ".h", ".cc", ".cpp", ".hpp", ".cu", ".cuh", ".js", ".jsx",
+    ".ts", ".tsx", ".java", ".scala", ".go", ".rs", ".rb", ".pl", ".lua", ".r", ".sh", ".sql",
+    ".proto", ".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".html",
+    ".css", ".xml",
+}
+HASH_COMMENT = {".py", ".pyi", ".pyx", ".pxd", ".sh", ".rb", ".pl", ".r", ".yaml", ".yml", ".toml", ".cfg"}
+SLASH_COMMENT = {".c", ".h", ".cc", ".cpp", ".hpp", ".cu", ".cuh", ".js", ".jsx", ".ts", ".tsx", ".java",
+                 ".scala", ".go", ".rs", ".proto"}
+LICENSE_PREFIXES = ("license", "licence", "copying", "notice")
+HOLDERS = ("Jane Roe", "The Example Project Authors", "Acme Corp.", "Foo Bar Contributors",
+           "R. Developer", "Widgets Inc.", "The Scale Team", "Quux Labs")
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    files: tuple[tuple[str, bytes], ...]  # (path inside the repository, bytes), sorted
+    license: bytes | None  # the distribution's own license text, if it ships one
+
+    @property
+    def size(self) -> int:
+        return sum(len(data) for _, data in self.files)
+
+
+@dataclass(frozen=True)
+class ScalePlan:
+    mb: int
+    files: int | None = None  # files of the monorepo; None: min(100k, 100 * mb)
+
+    @property
+    def monorepo_files(self) -> int:
+        return self.files or min(100_000, max(200, 100 * self.mb))
+
+    @property
+    def flat_dir_entries(self) -> int:
+        return self.monorepo_files // 2
+
+    @property
+    def license_bytes(self) -> int:
+        return min(5 * MIB, max(64 * 1024, self.mb * 5 * 1024))
+
+
+@dataclass
+class _Writer:
+    """Git objects -> export rows, through import-git's builder (one code path for both)."""
+
+    out: Path
+    builder: _ExportBuilder = field(init=False)
+    objects: set[str] = field(default_factory=set)
+    visits: list = field(default_factory=list)
+    heads: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, dict] = field(default_factory=dict)
+    head_bytes: int = 0
+    head_files: int = 0
+    cases: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.builder = _ExportBuilder(self.out, max_content_size=100 * MIB)
+
+    def blob(self, data: bytes) -> str:
+        oid = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        if oid not in self.objects:
+            self.objects.add(oid)
+            self.builder._add_blob(oid, len(data), io.BytesIO(data))
+        return oid
+
+    def tree(self, files: dict[str, bytes]) -> str:
+        """Root tree id of `files` (POSIX path -> bytes), writing every subtree once."""
+        nested: dict = {}
+        for path, data in files.items():
+            node = nested
+            *dirs, name = path.split("/")
+            for part in dirs:
+                node = node.setdefault(part, {})
+            node[name] = data
+        return self._tree(nested)
+
+    def _tree(self, node: dict) -> str:
+        entries = []
+        for name, value in node.items():
+            raw_name = name.encode()
+            if isinstance(value, dict):
+                # git orders entries by name, a directory's name as if it ended in "/"
+                entries.append((raw_name + b"/", DIR_MODE, raw_name, self._tree(value)))
+            else:
+                entries.append((raw_name, FILE_MODE, raw_name, self.blob(value)))
+        entries.sort()
+        body = b"".join(b"%o %s\0" % (mode, name) + bytes.fromhex(oid) for _, mode, name, oid in entries)
+        raw = b"tree %d\0" % len(body) + body
+        oid = hashlib.sha1(raw).hexdigest()
+        if oid not in self.objects:
+            self.objects.add(oid)
+            self.builder._add_object(oid, b"tree", body)
+        return oid
+
+    def repo(self, name: str, files: dict[str, bytes], index: int, *, case: tuple[str, ...] = (),
+             meta: dict | None = None) -> None:
+        tree = self.tree(files)
+        date = BASE_DATE + dt.timedelta(hours=index)
+        stamp = b"%d +0000" % int(date.timestamp())
+        person = b"Scale Author <scale@codecurate.invalid> "
+        body = (b"tree " + tree.encode() + b"\nauthor " + person + stamp + b"\ncommitter " + person
+                + stamp + b"\n\n" + f"import {name}\n".encode())
+        commit = hashlib.sha1(b"commit %d\0" % len(body) + body).hexdigest()
+        if commit not in self.objects:
+            self.objects.add(commit)
+            self.builder._add_object(commit, b"commit", body)
+        branches = {b"refs/heads/main": ("revision", bytes.fromhex(commit)),
+                    b"HEAD": ("alias", b"refs/heads/main")}
+        snapshot = snapshot_identifier(branches)
+        if snapshot not in self.builder.snapshots:
+            self.builder.snapshots.add(snapshot)
+            self.builder.rows["snapshot"].append((snapshot,))
+            for branch, (target_type, target) in branches.items():
+                self.builder.rows["snapshot_branch"].append((snapshot, branch, target.hex(), target_type))
+        self.visits.append((f"https://github.com/{name}", date + dt.timedelta(days=30), "full", snapshot,
+                            len(self.visits)))
+        self.heads[name] = "main"
+        if meta:
+            self.metadata[name] = meta
+        self.head_bytes += sum(len(d) for d in files.values())
+        self.head_files += len(files)
+        for c in case:
+            self.cases.setdefault(c, []).append(name)
+
+
+def load_packages(names: tuple[str, ...] | None = None) -> list[Package]:
+    """Installed packages' text files, one Package per top-level directory of site-packages."""
+    root = Path(sysconfig.get_paths()["purelib"])
+    licenses: dict[str, bytes] = {}
+    for info in sorted(root.glob("*.dist-info")):
+        top = info / "top_level.txt"
+        tops = top.read_text().split() if top.exists() else [info.name.split("-")[0].lower()]
+        texts = sorted(p for p in info.rglob("*") if p.is_file() and p.name.lower().startswith(LICENSE_PREFIXES))
+        if texts:
+            for t in tops:
+                licenses.setdefault(t, texts[0].read_bytes())
+    packages = []
+    for top in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.endswith((".dist-info", ".libs"))
+                      and not p.name.startswith(("_", "."))):
+        if names is not None and top.name not in names:
+            continue
+        files = []
+        for path in sorted(top.rglob("*")):
+            rel = path.relative_to(top)
+            if ("__pycache__" in rel.parts or path.suffix.lower() not in SOURCE_SUFFIXES
+                    or path.is_symlink() or not path.is_file()):
+                continue
+            if path.stat().st_size <= MAX_POOL_FILE:
+                files.append((f"{top.name}/{rel.as_posix()}", path.read_bytes()))
+        if files:
+            packages.append(Package(top.name, tuple(files), licenses.get(top.name)))
+    if not packages:
+        raise SampleError(f"no installed package source found in {root}")
+    return packages
+
+
+def near_duplicate(data: bytes, path: str, tag: str, every: int) -> bytes:
+    """A light edit: a comment appended to a few lines spread over the file."""
+    suffix = Path(path).suffix.lower()
+    mark = b"#" if suffix in HASH_COMMENT else b"//" if suffix in SLASH_COMMENT else b""
+    lines = data.split(b"\n")
+    step = max(len(lines) // every, 1)
+    for i in range(step, len(lines), step):
+        lines[i] += b"  " + mark + b" " + tag.encode() + b" %d" % i
+    return b"\n".join(lines)
+
+
+def license_variant(text: bytes, rng: random.Random) -> bytes:
+    """The same license with another copyright line (or one added on top if it has none)."""
+    year = rng.randrange(1998, 2025)
+    holder = f"Copyright (c) {year} {rng.choice(HOLDERS)}".encode()
+    lines = text.split(b"\n")
+    for i, line in enumerate(lines):
+        if line.strip().lower().startswith((b"copyright", b"(c)")):
+            lines[i] = holder
+            return b"\n".join(lines)
+    return holder + b"\n\n" + text
+
+
+def minify(data: bytes) -> bytes:
+    """Whitespace-stripped, one line: what a bundler leaves of a source file."""
+    return b";".join(line.strip() for line in data.split(b"\n") if line.strip())
+
+
+def build_scale(out: Path, mb: int, seed: int = 1, packages: tuple[str, ...] | None = None,
+                monorepo_files: int | None = None) -> dict:
+    """Build the corpus in `out`; `packages` narrows the installed packages used and
+    `monorepo_files` sets the big repository's size apart from `mb` (tests use both)."""
+    out = Path(out).absolute()
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).exists():
+            raise SampleError(f"{out} is not empty and is not a sample directory; refusing to clear it")
+        shutil.rmtree(out)
+    started = time.monotonic()
+    plan = ScalePlan(mb, monorepo_files)
+    rng = random.Random(seed)
+    pool = load_packages(packages)
+    common = [p.license for p in pool if p.license] or [b"MIT License\n\nCopyright (c) 2024 Scale\n"]
+    w = _Writer(out / "export")
+    index = 0
+
+    def license_of(pkg: Package) -> bytes:
+        return pkg.license or common[sum(pkg.name.encode()) % len(common)]
+
+    # Base repositories: each package as it is installed, with its license at the root.
+    for pkg in pool:
+        files = dict(pkg.files)
+        files["LICENSE"] = license_of(pkg)
+        stars = rng.randrange(0, 5000)
+        w.repo(f"pypi/{pkg.name}", files, index, meta={"star_events_count": stars,
+                                                       "fork_events_count": stars // 10})
+        index += 1
+
+    _monorepo(w, pool, plan, rng, index)
+    index += 1
+    notices = b""
+    i = 0
+    while len(notices) < plan.license_bytes:
+        text = common[i % len(common)]
+        notices += f"\n\n---- third-party notice {i} ----\n\n".encode() + license_variant(text, rng)
+        i += 1
+    w.repo("scale/notices", {"LICENSE": notices[: plan.license_bytes], "README.md": b"# notices\n"}, index,
+           case=("big_license_file",))
+    index += 1
+    assets: dict[str, bytes] = {"LICENSE": common[0]}
+    scripts = [(p, d) for pkg in pool for p, d in pkg.files if p.endswith((".js", ".py"))]
+    for k in range(40):
+        assets[f"img/pic_{k:03d}.png"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + rng.randbytes(rng.randrange(2048, 65536))
+        path, data = scripts[rng.randrange(len(scripts))]
+        assets[f"dist/bundle_{k:03d}.min.js"] = minify(data)
+    w.repo("scale/assets", assets, index, case=("binary", "minified"))
+    index += 1
+
+    # Derived repositories until the heads hold `mb` MB.
+    kinds = ("fork_same_tree", "fork_edited", "vendoring")
+    while w.head_bytes < mb * MB:
+        pkg = pool[rng.randrange(len(pool))]
+        kind = kinds[rng.randrange(len(kinds))]
+        owner = f"user{index:05d}"
+        if kind == "fork_same_tree":
+            files = dict(pkg.files)
+            files["LICENSE"] = license_of(pkg)
+            w.repo(f"{owner}/{pkg.name}", files, index, case=(kind,))
+        elif kind == "fork_edited":
+            files = {}
+            for path, data in pkg.files:
+                files[path] = near_duplicate(data, path, owner, 4) if rng.random() < 0.1 else data
+            files["LICENSE"] = license_variant(license_of(pkg), rng)
+            w.repo(f"{owner}/{pkg.name}", files, index, case=(kind, "license_variant"))
+        else:
+            host = pool[rng.randrange(len(pool))]
+            folder = rng.choice(("vendor", "third_party"))
+            own = host.files[: max(1, len(host.files) // 20)]
+            files = {f"src/{p}": near_duplicate(d, p, owner, 8) for p, d in own}
+            files["LICENSE"] = license_variant(license_of(host), rng)
+            for path, data in pkg.files:
+                files[f"{folder}/{path}"] = data
+            files[f"{folder}/{pkg.name}/LICENSE"] = license_of(pkg)
+            w.repo(f"{owner}/app-{host.name}", files, index, case=(kind,))
+        index += 1
+
+    (out / "optout.txt").write_text("# scale corpus opt-out list\nuser00099\n", encoding="utf-8")
+    w.builder.add_visits(w.visits)
+    summary = w.builder.write()
+    summary.rows["repo_metadata"] = _write_metadata(w.out, w.heads, w.metadata)
+    result = {
+        "export": "export",
+        "optout": "optout.txt",
+        "scale_mb": mb,
+        "seed": seed,
+        "repos": len(w.heads),
+        "head_files": w.head_files,
+        "head_bytes": w.head_bytes,
+        "blobs": summary.blobs_written,
+        "blob_bytes": summary.blob_bytes,
+        "rows": summary.rows,
+        "shapes": {"monorepo_files": plan.monorepo_files, "flat_dir_entries": plan.flat_dir_entries,
+                   "license_bytes": plan.license_bytes},
+        "cases": {k: v[:5] + ([f"... {len(v)} in all"] if len(v) > 5 else []) for k, v in sorted(w.cases.items())},
+    }
+    (out / MARKER).write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    result["seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def _monorepo(w: _Writer, pool: list[Package], plan: ScalePlan, rng: random.Random, index: int) -> None:
+    files: dict[str, bytes] = {"LICENSE": pool[0].license or b"MIT License\n"}
+    for k in range(plan.flat_dir_entries):
+        record = {"id": k, "name": f"case-{rng.randrange(10**9):09d}",
+                  "values": [rng.randrange(-1000, 1000) for _ in range(rng.randrange(4, 40))],
+                  "enabled": rng.random() < 0.5}
+        files[f"fixtures/case_{k:06d}.json"] = json.dumps(record, indent=2).encode() + b"\n"
+    small = [(p, d) for pkg in pool for p, d in pkg.files if len(d) <= MAX_MONOREPO_FILE]
+    k = 0
+    while len(files) < plan.monorepo_files:
+        path, data = small[rng.randrange(len(small))]
+        # a copy per team: the same file edited a little under another directory
+        files[f"teams/t{k % 500:03d}/{path}"] = near_duplicate(data, path, f"team {k}", 6)
+        k += 1
+    w.repo("scale/monorepo", files, index, case=("monorepo", "flat_directory"),
+           meta={"star_events_count": 10, "fork_events_count": 1})
