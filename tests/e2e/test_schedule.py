@@ -28,7 +28,7 @@ def fakes(tmp_path, monkeypatch):
         calls.append(("run",))
         return run
 
-    def publish_release(spark, run_dir, cfg, *, version=None):
+    def publish_release(spark, run_dir, cfg, *, version=None, allow_shrink=False):
         calls.append(("publish", version))
         version = version or cfg.release.version
         target = root / "releases" / version

@@ -72,7 +72,7 @@ def test_exact_dedup_keeps_one_row_per_blob_by_the_survivor_order(spark):
 def test_exact_dedup_names_missing_columns(spark):
     frame = spark.createDataFrame([("b1", "x")], "blob_id string, content string")
     with pytest.raises(StageInputError, match="star_events_count"):
-        exact_dedup.run(frame, Config(), _context(spark))
+        exact_dedup.STAGE.run(frame, Config(), _context(spark))  # the declaration checks its columns
 
 
 # Planted near-duplicate families: edits of real files, at similarity levels the test checks

@@ -197,8 +197,9 @@ def test_rejects_have_reasons_and_no_content(extracted):
         ("acme/app", "src/large.txt", "too_large"),
         ("acme/app", "src/corrupt.txt", "corrupt_blob"),
         ("x/deep", "a/b/c", "tree_too_deep"),
+        ("acme/app", "sub", "submodule"),
     ] + [("acme/app-fork", p, "duplicate_repository") for p in (
-        "README.md", "link", "bad\ufffd.txt", "src/main.py", "src/latin.txt", "src/nul.dat",
+        "README.md", "link", "sub", "bad\ufffd.txt", "src/main.py", "src/latin.txt", "src/nul.dat",
         "src/missing.txt", "src/gone.txt", "src/skip.txt", "src/large.txt", "src/corrupt.txt")])
 
 
@@ -208,9 +209,9 @@ def test_repo_rejects_and_manifest(extracted):
         ("grp/nofull", "no_full_visit"), ("x/tagonly", "no_branch")]
     import json
     manifest = json.loads((run.dir.manifest_path("extract")).read_text())
-    assert manifest["rows_in"] == 5 + 20
+    assert manifest["rows_in"] == 5 + 22
     assert manifest["rows_kept"] == 5
-    assert manifest["rejected_by_reason"]["duplicate_repository"] == 11
+    assert manifest["rejected_by_reason"]["duplicate_repository"] == 12
     assert manifest["repos_rejected_by_reason"] == {"no_branch": 1, "no_full_visit": 1}
     assert manifest["metrics"]["unknown_visit_statuses"] == ["weird-status"]
 

@@ -279,3 +279,24 @@ def test_multi_chunk_blob_and_detached_head(tmp_path):
     assert gzip.decompress((out / "blobs" / "content" / row["sha1"]).read_bytes()) == data
     branches = {b["name"]: (b["target"], b["target_type"]) for b in read(out, "snapshot_branch")}
     assert branches[b"HEAD"] == (git(repo, "rev-parse", "HEAD"), "revision")
+
+
+@pytest.mark.parametrize("broken", ["not-a-repo", "missing-object"])
+def test_a_bad_second_repository_leaves_no_partial_export(tmp_path, repo, broken):
+    second = make_repo(tmp_path / "r2", {b"b.txt": b"only in the second repository\n"})
+    if broken == "not-a-repo":
+        second = tmp_path / "plain"
+        second.mkdir()
+    else:  # a blob the second repository's tree needs is gone from its object store
+        blob = git(second, "rev-parse", "HEAD:b.txt")
+        (second / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    out = tmp_path / "export"
+    with pytest.raises(ImportGitError):
+        import_git([RepoSpec(repo, "acme/one"), RepoSpec(second, "acme/two")], out)
+    assert not out.exists()  # not a smaller export that reads as valid: nothing
+    # into an existing directory: only what the import created goes
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(ImportGitError):
+        import_git([RepoSpec(repo, "acme/one"), RepoSpec(second, "acme/two")], out)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

@@ -87,7 +87,7 @@ def test_stage_needs_path_and_content(spark):
 
     frame = spark.createDataFrame([("a.py",)], f"{C.PATH} string")
     with pytest.raises(StageInputError, match="content"):
-        stage.run(frame, Config(), _ctx(spark))
+        stage.STAGE.run(frame, Config(), _ctx(spark))  # the declaration checks its columns
 
 
 def test_check_available_names_the_config_key(monkeypatch):

@@ -9,7 +9,7 @@ from pyspark.sql import types as T
 from codecurate import columns as C
 from codecurate.config import Config, LicensesConfig
 from codecurate.stages import licenses as stage
-from codecurate.stages.base import StageContext
+from codecurate.stages.base import REUSED, StageContext
 
 COMMON = Path("/usr/share/common-licenses")
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
@@ -27,6 +27,7 @@ SCANS_SCHEMA = T.StructType([
     T.StructField(C.SNAPSHOT_ID, T.StringType()),
     T.StructField(stage.DIR, T.StringType()),
     T.StructField(stage.LICENSES, T.ArrayType(T.StringType())),
+    T.StructField(stage.EVIDENCE, T.ArrayType(T.StringType())),
 ])
 
 
@@ -47,7 +48,8 @@ def _by_path(frame):
 def test_ancestor_dirs(spark):
     frame = spark.createDataFrame([("a.py",), ("a/b.py",), ("a/b/c.py",)], [C.PATH])
     got = {r[C.PATH]: r["dirs"] for r in frame.select(C.PATH, stage.ancestor_dirs(frame[C.PATH]).alias("dirs")).collect()}
-    assert got == {"a.py": [""], "a/b.py": ["", "a"], "a/b/c.py": ["", "a", "a/b"]}
+    # the path itself too: a license file named for a part (LICENSE.python) covers itself
+    assert got == {"a.py": ["", "a.py"], "a/b.py": ["", "a", "a/b.py"], "a/b/c.py": ["", "a", "a/b", "a/b/c.py"]}
 
 
 def test_license_dir(spark):
@@ -78,10 +80,11 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("gh/noassert", "s5", "app.py", "NOASSERTION", "app = 3"),
     ])
     scans = spark.createDataFrame([
-        ("o/r", "s1", "", ["MIT"]),
-        ("o/r", "s1", "vendor/gpl", ["GPL-3.0-only"]),
-        ("o/r", "s1", "apache", ["Apache-2.0"]),
-        ("gh/mit", "s3", "vendor", ["GPL-2.0-only"]),
+        ("o/r", "s1", "", ["MIT"], ["text:MIT:LICENSE"]),
+        ("o/r", "s1", "vendor/gpl", ["GPL-3.0-only"], ["text:GPL-3.0-only:vendor/gpl/COPYING"]),
+        ("o/r", "s1", "apache", ["Apache-2.0"], ["text:Apache-2.0:apache/LICENSE"]),
+        ("o/r", "s1", "own/isc.c", ["Apache-2.0"], ["text:Apache-2.0:own/isc.c"]),  # a file's own scope
+        ("gh/mit", "s3", "vendor", ["GPL-2.0-only"], ["text:GPL-2.0-only:vendor/COPYING"]),
     ], SCANS_SCHEMA)
     out = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig())
     got = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: (r[C.DETECTED_LICENSES], r[C.LICENSE_TYPE]) for r in out.collect()}
@@ -96,7 +99,7 @@ def test_path_rule_on_a_hand_built_tree(spark):
         "apache/LICENSE@s1": (["Apache-2.0", "MIT"], "permissive"),
         "apache/a.py@s1": (["Apache-2.0", "MIT"], "permissive"),
         "own/spdx.c@s1": (["EPL-2.0", "MIT"], "non_permissive"),
-        "own/isc.c@s1": (["ISC", "MIT"], "permissive"),
+        "own/isc.c@s1": (["Apache-2.0", "ISC", "MIT"], "permissive"),
         "main.py@s2": ([], "no_license"),
         # a permissive GitHub license does not rescue a vendored GPL folder (copyleft guard) ...
         "vendor/COPYING@s3": (["GPL-2.0-only"], "non_permissive"),
@@ -109,7 +112,11 @@ def test_path_rule_on_a_hand_built_tree(spark):
     stack = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig(copyleft_overrides_gha=False))
     v2 = {r[C.PATH]: r[C.LICENSE_TYPE] for r in stack.filter(stack[C.SNAPSHOT_ID] == "s3").collect()}
     assert v2 == {"vendor/COPYING": "permissive", "vendor/v.c": "permissive", "app.py": "permissive"}
-    assert out.columns == files.columns + [C.DETECTED_LICENSES, C.LICENSE_TYPE]
+    assert out.columns == files.columns + [C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE]
+    evidence = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: r[C.LICENSE_EVIDENCE] for r in out.collect()}
+    assert evidence["vendor/gpl/lib.c@s1"] == ["text:GPL-3.0-only:vendor/gpl/COPYING", "text:MIT:LICENSE"]
+    assert evidence["own/spdx.c@s1"] == ["header:EPL-2.0:", "text:MIT:LICENSE"]
+    assert evidence["app.py@s4"] == ["github:gpl-3.0:"]
 
 
 def _text(spec):
@@ -178,3 +185,31 @@ def test_scan_timeouts_are_counted_not_fatal(spark):
     out = stage.run(files, Config(licenses=LicensesConfig(scan_timeout_seconds=1e-9)), ctx)
     assert sorted(r[C.PATH] for r in out.collect()) == ["LICENSE", "docs/COPYING", "main.py"]
     assert ctx.metrics["license_files_by_scan_status"] == {"ok": 0, "none": 0, "timeout": 2, "error": 0}
+
+
+def test_a_later_run_reuses_scans_by_normalised_text(spark):
+    """Run N scans an MIT license. Run N+1 has a fork whose LICENSE differs in its copyright line
+    only (another blob, the same normalised text) and a GPL file: only the GPL text is scanned."""
+    mit, gpl3 = _text("attrs-*.dist-info/licenses/LICENSE"), _text(COMMON / "GPL-3")
+    fork = mit.replace("Copyright (c) 2015 Hynek Schlawack and the attrs contributors",
+                       "Copyright (c) 2024 Somebody Else")
+    assert fork != mit
+    first = _files(spark, [("o/r", "s1", "LICENSE", None, mit), ("o/r", "s1", "a.py", None, "a = 1")])
+    earlier = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None)
+    stage.run(first, Config(), earlier).collect()
+    _, stored = earlier.stored_results
+    store = stored.select(*stage.RESULTS.key, *[f.name for f in stage.RESULTS.results])  # as the runner writes it
+
+    second = _files(spark, [
+        ("f/fork", "s2", "LICENSE", None, fork), ("f/fork", "s2", "b.py", None, "b = 1"),
+        ("g/gpl", "s3", "COPYING", None, gpl3), ("g/gpl", "s3", "c.c", None, "int c;"),
+    ])
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None,
+                       previous_results=lambda spec: store)
+    got = _by_path(stage.run(second, Config(), ctx))
+    assert got["b.py"] == (["MIT"], "permissive", None)
+    assert got["c.c"] == (["GPL-3.0-only"], "non_permissive", "license_non_permissive")
+    _, now = ctx.stored_results
+    assert sorted(r[REUSED] for r in now.collect()) == [False, True]
+    assert ctx.metrics["license_files"] == 2
+    assert ctx.metrics["license_texts_scanned"] == 1  # the GPL; the fork's MIT scan was reused

@@ -77,16 +77,10 @@ def offline_hf(tmp_path, monkeypatch):
 
 def _params():
     for snippet in SNIPPETS:
-        marks = []
-        if snippet.tool.startswith("Hugging"):
-            # A real gap, kept visible: datasets 5.2 raises "Arrow type map<string, int32
-            # ('pii_counts')> does not have a datasets dtype equivalent". strict: when the release
-            # publishes pii_counts in a form datasets reads, this test fails until the mark goes.
-            marks = [pytest.mark.xfail(strict=True, raises=ValueError, reason="datasets has no Arrow map type")]
-        yield pytest.param(snippet, marks=marks, id=snippet.tool.split()[0].strip("`"))
+        yield pytest.param(snippet, id=snippet.tool.split()[0].strip("`"))
 
 
-@pytest.mark.parametrize("snippet", _params())
+@pytest.mark.parametrize("snippet", list(_params()))
 def test_snippet_loads_every_row_and_one_language(snippet, release, spark, offline_hf):
     loaded = _run(snippet, release, spark)
     rows, names, schema = _as_arrow(loaded["everything"], spark)

@@ -43,7 +43,13 @@ def test_snapshot_of_a_finished_group_reads_its_input(spark, tmp_path):
         assert spark.read.parquet(str(path)).count() == 1000
     finally:
         spark.sparkContext.setJobGroup("", "")
-    snap = SparkProgress(spark, "test-progress-b").snapshot(elapsed=2.0)
+    # Spark's listener bus marks the job finished asynchronously, a moment after count() returns.
+    progress = SparkProgress(spark, "test-progress-b")
+    for _ in range(100):
+        snap = progress.snapshot(elapsed=2.0)
+        if snap.job is None:
+            break
+        time.sleep(0.1)
     assert snap.job is None  # nothing running any more
     assert snap.rows_read is not None and snap.bytes_read and snap.bytes_read > 0
     other = SparkProgress(spark, "no-such-group").snapshot(elapsed=1.0)

@@ -67,7 +67,7 @@ def test_round_trip_layout_and_verify(published):
     # columns no stage produced are published as typed nulls: one schema for every release
     assert python.schema.field("gha_language").type == "string"
     assert python.column("gha_language").null_count == 5
-    assert layout.type_text(python.schema.field("pii_counts").type) == "map<string, int32>"
+    assert layout.type_text(python.schema.field("pii_counts").type) == "list<struct<kind: string, count: int32>>"
     assert python.column("content").to_pylist()[0] == "x = 1\n"
     manifest = json.loads((published / "manifest.json").read_text())
     data = manifest["data"]

@@ -76,8 +76,6 @@ def test_scancode_exception_becomes_error_status(scancode, monkeypatch):
     def explode(*args, **kwargs):
         raise MemoryError("simulated")
 
-    import licensedcode.detection
-
-    monkeypatch.setattr(licensedcode.detection, "detect_licenses", explode)
+    monkeypatch.setattr(type(scancode.index), "match_query", explode)
     result = L.scan_license_text("MIT License", 30, 10_000)
     assert result == L.ScanResult((), L.SCAN_ERROR, "MemoryError")

@@ -17,6 +17,9 @@ def register(subparsers) -> None:
     p.add_argument("--run", default="latest", help="run directory, or 'latest' under output.root/runs (default)")
     p.add_argument("--version", help="release version MAJOR.MINOR.PATCH (default: release.version)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
+    p.add_argument("--allow-shrink", action="store_true",
+                   help="publish even if the release is empty or lost more than release.max_shrink "
+                   "of the previous release's rows or bytes")
     p.set_defaults(func=_release)
 
     p = subparsers.add_parser("verify", help="re-check a release's files against its manifest")
@@ -41,15 +44,21 @@ def register(subparsers) -> None:
 
 def _release(args: argparse.Namespace) -> int:
     from codecurate.config import load_config
+    from codecurate.ops.schedule import check_output_root
+    from codecurate.release.publish import check_publishable
     from codecurate.release.writer import publish_release
     from codecurate.spark.session import build_session
 
     cfg = load_config(args.config, args.set)
     run_dir = OutputRoot(Path(cfg.output.root)).latest_run().path if args.run == "latest" else Path(args.run)
+    # before Spark starts: a bad or taken version, an unusable output root
+    check_output_root(Path(cfg.output.root))
+    check_publishable(OutputRoot(Path(cfg.output.root)).releases, args.version or cfg.release.version,
+                      overwrite=cfg.release.overwrite)
     with output_lock(cfg.output.root, command="codecurate release"):
         spark = build_session(cfg.spark)
         try:
-            target = publish_release(spark, run_dir, cfg, version=args.version)
+            target = publish_release(spark, run_dir, cfg, version=args.version, allow_shrink=args.allow_shrink)
         finally:
             spark.stop()
     print(f"published {target}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from codecurate.config import ALL_STAGES, load_config
 from codecurate.errors import EXIT_OK
@@ -30,21 +31,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     console.configure(args.console)
     if args.no_release:
+        from codecurate.ops.schedule import check_output_root
         from codecurate.run.runner import run_pipeline
 
+        check_output_root(Path(cfg.output.root))
         run_pipeline(cfg, run_id=args.run_id)
     else:
         from codecurate.ops.schedule import scheduled_release
 
-        scheduled_release(cfg, version=args.version, run_id=args.run_id)
+        scheduled_release(cfg, version=args.version, run_id=args.run_id, allow_shrink=args.allow_shrink)
     return EXIT_OK
 
 
 def _cmd_stage(args: argparse.Namespace) -> int:
+    from codecurate.ops.schedule import check_output_root
     from codecurate.run.runner import run_pipeline
 
     cfg = load_config(args.config, args.overrides)
     console.configure(args.console)
+    check_output_root(Path(cfg.output.root))
     run_pipeline(cfg, run_id=args.run_id, only=args.name)
     return EXIT_OK
 
@@ -57,8 +62,11 @@ def register(sub) -> None:
                      "the last release (default: release.version)")
     run.add_argument("--incremental-from", metavar="PATH",
                      help="a previous run directory or release: reuse its per-content results (license "
-                     "scans, languages, MinHash signatures, PII redactions) where inputs are unchanged "
-                     "(config: incremental.previous)")
+                     "scans, languages, quality verdicts, MinHash signatures, PII redactions, benchmark "
+                     "matches) where inputs are unchanged (config: incremental.previous)")
+    run.add_argument("--allow-shrink", action="store_true",
+                     help="publish even if the release is empty or lost more than release.max_shrink "
+                     "of the previous release's rows or bytes")
     run.set_defaults(func=_cmd_run)
     stage = sub.add_parser("stage", help="run one stage on the previous stage's output")
     stage.add_argument("name", choices=ALL_STAGES)

@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -118,22 +119,32 @@ def import_git(
         raise ImportGitError(f"{out} already holds an export (orc/); choose an empty directory")
     if not repos:
         raise ImportGitError("no repositories to import")
+    # Every path must be a repository before anything is written; whatever fails later (a
+    # broken object in the second repository, bad metadata), nothing of the import is left:
+    # a partial export would read as a valid, smaller one.
+    opened = [_GitRepo(spec.path) for spec in repos]
+    created = [p for p in (out, out / "blobs", out / "orc", out / "github") if not p.exists()]
     builder = _ExportBuilder(out, max_content_size)
-    heads: dict[str, str | None] = {}  # repo name -> default branch of its latest visit
-    visits: list[tuple[str, dt.datetime, str, str, int]] = []  # url, date, status, snp, order
-    for order, spec in enumerate(repos):
-        repo = _GitRepo(spec.path)
-        snapshot_id, head_branch, head_date = builder.add_repo(repo)
-        date = visit_date or spec.visit_date or head_date
-        if date is None:
-            raise ImportGitError(f"{spec.path}: HEAD has no commit; pass a visit date")
-        visits.append((spec.url, _utc(date), spec.status, snapshot_id, order))
-        if spec.name:
-            heads[spec.name] = head_branch
-    builder.add_visits(visits)
-    summary = builder.write()
-    if write_metadata and (heads or metadata):
-        summary.rows["repo_metadata"] = _write_metadata(out, heads, metadata or {})
+    try:
+        heads: dict[str, str | None] = {}  # repo name -> default branch of its latest visit
+        visits: list[tuple[str, dt.datetime, str, str, int]] = []  # url, date, status, snp, order
+        for order, (spec, repo) in enumerate(zip(repos, opened, strict=True)):
+            snapshot_id, head_branch, head_date = builder.add_repo(repo)
+            date = visit_date or spec.visit_date or head_date
+            if date is None:
+                raise ImportGitError(f"{spec.path}: HEAD has no commit; pass a visit date")
+            visits.append((spec.url, _utc(date), spec.status, snapshot_id, order))
+            if spec.name:
+                heads[spec.name] = head_branch
+        builder.add_visits(visits)
+        summary = builder.write()
+        if write_metadata and (heads or metadata):
+            summary.rows["repo_metadata"] = _write_metadata(out, heads, metadata or {})
+    except BaseException:
+        builder.discard()
+        for path in created:  # outermost first: what we created is ours to remove whole
+            shutil.rmtree(path, ignore_errors=True)
+        raise
     return summary
 
 
@@ -192,6 +203,11 @@ class _ExportBuilder:
         self.snapshots: set[str] = set()
         self.commit_dates: dict[str, dt.datetime] = {}  # commit id -> committer date
         self.summary = ImportSummary(out)
+        self.written: list[Path] = []  # blob files this import wrote (discarded on failure)
+
+    def discard(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
 
     def add_repo(self, repo: _GitRepo) -> tuple[str, str | None, dt.datetime | None]:
         """Import a repository's reachable objects; returns (snapshot id, default branch, date)."""
@@ -291,6 +307,8 @@ class _ExportBuilder:
                 (sha1, oid, sha256, blake2s, size, "absent", "Content too large")
             )
             return
+        if not (self.blob_dir / sha1).exists():
+            self.written.append(self.blob_dir / sha1)  # already there: not ours to discard
         os.replace(tmp.name, self.blob_dir / sha1)
         self.rows["content"].append((sha1, oid, sha256, blake2s, size, "visible", None))
         self.summary.blobs_written += 1

@@ -13,7 +13,9 @@
 4. the stages run, resuming after a crash: a run's id is derived from config, inputs, opt-out
    list and code, and stages whose manifests match are skipped (codecurate.run.runner);
 5. the release is published atomically (codecurate.release), then logged to MLflow when
-   tracking.enabled.
+   tracking.enabled. release.variants picks what data/ holds: the training-ready files (all
+   configured stages), the raw ones (without quality and decontaminate), or both, the raw ones
+   then as a second dataset config under raw/ (codecurate.run.variants).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from codecurate.release.publish import check_publishable
 from codecurate.release.writer import publish_release
 from codecurate.run.layout import OutputRoot
 from codecurate.run.runner import log, open_session, run_stages, start_run
+from codecurate.run.variants import RAW, raw_branch, raw_config
 
 AUTO = "auto"
 
@@ -43,7 +46,7 @@ def check_output_root(root: Path) -> None:
 
 
 def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | None = None,
-                      spark=None) -> Path:
+                      spark=None, allow_shrink: bool = False) -> Path:
     """Run the configured stages (resuming) and publish; return the release directory.
 
     version: MAJOR.MINOR.PATCH, "auto" (derived from the previous release) or None
@@ -51,6 +54,8 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
     """
     from codecurate.ops.versioning import derive_version, previous_release
 
+    if cfg.release.variants == RAW:
+        cfg = raw_config(cfg)
     output = OutputRoot(Path(cfg.output.root))
     check_output_root(output.path)
     if cfg.tracking.enabled:
@@ -71,7 +76,11 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
             log(f"release version {version} (previous: "
                 f"{previous['release']['version'] if previous else 'none'})")
         run_stages(spark, run, export)
-        release_dir = publish_release(spark, run.run_dir, cfg, version=version)
+        extra = {}
+        if cfg.release.variants == "both":
+            raw = run_stages(spark, raw_branch(run), export)
+            extra["variants"] = ((RAW, raw.run_dir),)
+        release_dir = publish_release(spark, run.run_dir, cfg, version=version, allow_shrink=allow_shrink, **extra)
         log(f"release published at {release_dir}")
         if cfg.tracking.enabled:
             from codecurate.ops.tracking import log_run

@@ -38,6 +38,8 @@ def card_text(built: dict[str, Any]) -> str:
     keep = ", ".join(licenses.get("keep_types", ["permissive", "no_license"]))
     totals = data["totals"]
     ids_only = data["options"]["ids_only"]
+    ran = {stage["stage"] for stage in data["stages"]}
+    variants = data.get("variants", [])
     # data/<dir>/train-...parquet: the snippets load the first language's folder
     language_dir = data["files"][0]["path"].split("/")[1] if data["files"] else "<language>"
     lines = [
@@ -47,13 +49,18 @@ def card_text(built: dict[str, Any]) -> str:
         "  data_files:",
         "  - split: train",
         "    path: data/*/*.parquet",
+        *[x for v in variants for x in (f"- config_name: {v['name']}", "  data_files:", "  - split: train",
+                                        f"    path: {v['dir']}/*/*.parquet")],
         "---",
         "",
         f"# codecurate code dataset, version {version}",
         "",
         "Source code files from a Software Heritage graph export, curated by codecurate: "
         "license-filtered, language-tagged, exactly and near-deduplicated, PII-redacted, with "
-        "opted-out repositories removed. Columns follow BigCode's the-stack-v2."
+        "opted-out repositories removed"
+        + (", quality-filtered and decontaminated of benchmarks as for StarCoder2's training set"
+           if ran & {"quality", "decontaminate"} else "")
+        + ". Columns follow BigCode's the-stack-v2."
         + (" This is the ids-only variant: no `content`; fetch blobs from Software Heritage by "
            "`blob_id`." if ids_only else ""),
         "",
@@ -84,6 +91,8 @@ def card_text(built: dict[str, Any]) -> str:
         f"| release (opt-out re-check) | | | {recheck:,} | opted_out: {recheck:,} |",
         *([f"| opt-out patches | | | {patched:,} | opted_out: {patched:,} |"] if data["patches"] else []),
         "", "![files removed per stage](charts/stages.png)", "",
+        *_training_lines(data["stages"], config),
+        *[x for v in variants for x in _variant_lines(v)],
         "## License policy", "",
         f"Files are kept when their license type is one of: {keep}. A file gets the licenses of the "
         "license files (LICENSE, COPYING, NOTICE, README..., SPDX headers) in its directory and every "
@@ -122,9 +131,9 @@ def _incremental_section(release: dict[str, Any], config: dict[str, Any]) -> lis
     keep = (config.get("incremental") or {}).get("keep_published", True)
     lines = ["## Incremental release", "",
              f"Made from run `{reuse['from_run']}`: per-content results whose inputs, settings and "
-             "detector versions were unchanged (license scans, language detections, MinHash "
-             "signatures, PII redactions) were reused, the rest computed; the results are those a "
-             "full run would give.", "",
+             "detector versions were unchanged (license scans, language detections, quality "
+             "verdicts, MinHash signatures, PII redactions, benchmark matches) were reused, the "
+             "rest computed; the results are those a full run would give.", "",
              "| stage | reused rows | computed rows | reused bytes | computed bytes |",
              "|---|---:|---:|---:|---:|"]
     for stage, c in sorted(reuse.get("stages", {}).items()):
@@ -138,6 +147,70 @@ def _incremental_section(release: dict[str, Any], config: dict[str, Any]) -> lis
                   "are near-duplicates (estimated Jaccard at or above the threshold). Where a full "
                   "run would have preferred the new copy (more stars, newer), this release keeps "
                   "the published one.", ""]
+    return lines
+
+
+def _quality_rules(q: dict[str, Any]) -> dict[str, str]:
+    """Each quality drop reason and its rule, with the thresholds the run used."""
+    long_ok = ", ".join(q.get("long_line_languages", []))
+    return {
+        "too_many_lines": f"more than {q.get('max_lines', 100_000):,} lines",
+        "long_lines": f"average line over {q.get('max_avg_line_chars', 100):g} characters or a line over "
+                      f"{q.get('max_line_chars', 1000):,} ({q.get('long_line_limit', 100_000):,} for {long_ok})",
+        "auto_generated": "generated files: go-enry's flag, or a marker such as \"auto-generated\" or "
+                          f"\"do not edit\" in the first {q.get('generated_marker_lines', 5)} lines",
+        "language_size": "outside its language's size range (configs/data/quality/language_rules.tsv; "
+                         "JSON and YAML: 50 to 5,000 characters)",
+        "encoded_data": "base64, hex byte lists or \\uXXXX escapes: over "
+                        f"{q.get('encoded_max_chars', 1024):,} characters or "
+                        f"{q.get('encoded_max_fraction', 0.5):.0%} of the file",
+        "low_alpha": f"under {q.get('min_alpha_fraction', 0.25):.0%} alphabetic characters "
+                     "(alphanumeric for assembly)",
+        "low_visible_text": "HTML with too little visible text (under 100 characters or 20% of the file)",
+    }
+
+
+def _training_lines(stages: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:
+    """What the quality filters and the benchmark decontamination removed, if they ran."""
+    lines = []
+    quality = next((s for s in stages if s["stage"] == "quality"), None)
+    if quality is not None:
+        lines += ["## Quality filters", "",
+                  "StarCoder2's file filters (arXiv:2402.19173, section 3), one reason each:", "",
+                  "| reason | files removed | rule |", "|---|---:|---|"]
+        for reason, rule in _quality_rules(config.get("quality") or {}).items():
+            lines.append(f"| {reason} | {quality['rejected_by_reason'].get(reason, 0):,} | {rule} |")
+        lines.append("")
+    decontaminate = next((s for s in stages if s["stage"] == "decontaminate"), None)
+    if decontaminate is not None:
+        counts = decontaminate.get("rejected_by_benchmark", {})
+        lines += ["## Benchmark decontamination", ""]
+        if counts:
+            lines += ["Files holding a benchmark task's prompt, solution or test (exactly, whitespace and "
+                      "quotes aside, or as a near copy by word n-grams) were removed, so that models trained "
+                      "on this release can be evaluated on these benchmarks:", "",
+                      "| benchmark | files removed |", "|---|---:|"]
+            lines += [f"| {name} | {n:,} |" for name, n in counts.items()] + [""]
+        else:
+            lines += ["Decontamination was switched off for this release.", ""]
+    return lines
+
+
+def _variant_lines(variant: dict[str, Any]) -> list[str]:
+    totals = variant["totals"]
+    lines = [f"## The `{variant['name']}` config", "",
+             f"`{variant['dir']}/` holds the raw files, as the-stack-v2 was published: the same pipeline "
+             "without the quality filters and the benchmark decontamination. Load it with "
+             f"`load_dataset(\"parquet\", data_files=\"{variant['dir']}/*/*.parquet\")`.", "",
+             f"- files: {totals['rows']:,} from {totals['repos']:,} repositories, {_human(totals['bytes'])} of source",
+             f"- data files: {totals['data_files']} Parquet (zstd) shards, {_human(totals['parquet_bytes'])}", "",
+             "| stage | files in | kept | removed | by reason |", "|---|---:|---:|---:|---|"]
+    for stage in variant["stages"]:
+        reasons = ", ".join(f"{r}: {n:,}" for r, n in stage["rejected_by_reason"].items()) or "-"
+        lines.append(f"| {stage['stage']} | {stage['rows_in']:,} | {stage['rows_kept']:,} | "
+                     f"{stage['rows_rejected']:,} | {reasons} |")
+    recheck = variant["optout_recheck"]["rows_removed"]
+    lines += [f"| release (opt-out re-check) | | | {recheck:,} | opted_out: {recheck:,} |", ""]
     return lines
 
 

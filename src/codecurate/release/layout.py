@@ -14,10 +14,13 @@ releases through these helpers, so they cannot drift apart.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import os
 import re
 import shutil
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -217,24 +220,84 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def publish_dir(staging: Path, target: Path, *, overwrite: bool) -> None:
-    """Rename a finished staging directory into place.
+STAGING_PREFIX = ".tmp-"  # a release being written (or, after an overwrite, the old one)
+ASIDE_PREFIX = ".old-"  # an old release moved aside by the fallback overwrite
 
-    The rename is atomic: readers see no release or a complete one. With overwrite, the old
-    release is first renamed aside (a dot-name, which no reader takes for a release) and removed
-    after the new one is in place.
+
+def publish_dir(staging: Path, target: Path, *, overwrite: bool) -> None:
+    """Move a finished staging directory into place; a reader always sees a whole release.
+
+    A new version is one rename: readers see no release or the complete one. An overwrite
+    swaps the two directories in one atomic step (Linux renameat2 RENAME_EXCHANGE), so the
+    version is always visible, old or new, whenever the process is killed; the old release is
+    then under the staging name and removed (or, if killed first, by the next publish:
+    `clean_staging`). Where the system cannot swap (not Linux, or a filesystem without
+    support), the old release is renamed aside first; a kill between the two renames leaves a
+    `.old-<version>-*` directory that `clean_staging` renames back before anything else.
     """
     fsync_tree(staging)
-    aside = None
-    if target.exists():
-        if not overwrite:
-            raise ReleaseExistsError(f"release {target} already exists (set release.overwrite to replace it)")
-        aside = target.with_name(f".old-{target.name}-{os.getpid()}")
-        os.rename(target, aside)
+    if not target.exists():
+        os.rename(staging, target)
+        fsync_dir(target.parent)
+        return
+    if not overwrite:
+        raise ReleaseExistsError(f"release {target} already exists (set release.overwrite to replace it)")
+    if exchange_dirs(staging, target):
+        fsync_dir(target.parent)
+        shutil.rmtree(staging)  # now the old release
+        return
+    aside = target.with_name(f"{ASIDE_PREFIX}{target.name}-{os.getpid()}")
+    os.rename(target, aside)
     os.rename(staging, target)
     fsync_dir(target.parent)
-    if aside is not None:
-        shutil.rmtree(aside)
+    shutil.rmtree(aside)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+def exchange_dirs(a: Path, b: Path) -> bool:
+    """Swap two paths atomically; False where the system or filesystem cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # glibc before 2.28, musl
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def clean_staging(releases_root: Path) -> list[str]:
+    """Tidy what killed publishes left behind; return what was done, one line each.
+
+    `.tmp-*` directories are unfinished writes (or old releases already swapped out): removed.
+    `.old-<version>-*` is a release moved aside by the fallback overwrite: removed if the
+    version is in place, renamed back if the kill came before the new one got there.
+    Call it holding the output root's lock: another publish's staging would look the same.
+    """
+    done: list[str] = []
+    if not releases_root.is_dir():
+        return done
+    for path in sorted(releases_root.iterdir()):
+        if path.name.startswith(STAGING_PREFIX) and path.is_dir():
+            shutil.rmtree(path)
+            done.append(f"removed unfinished {path.name}")
+        elif path.name.startswith(ASIDE_PREFIX) and path.is_dir():
+            version = path.name[len(ASIDE_PREFIX):].rsplit("-", 1)[0]
+            target = releases_root / version
+            if VERSION_RE.fullmatch(version) and not target.exists() and (path / MANIFEST).is_file():
+                os.rename(path, target)
+                done.append(f"restored release {version} from {path.name}")
+            else:
+                shutil.rmtree(path)
+                done.append(f"removed {path.name}")
+    return done
 
 
 class ReleaseExistsError(ReleaseLayoutError):

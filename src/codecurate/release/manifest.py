@@ -22,7 +22,7 @@ import jsonschema
 from codecurate.release import layout
 from codecurate.resources import data_file
 
-FORMAT = "codecurate-release/1"
+FORMAT = "codecurate-release/2"  # 2: pii_counts is list<struct<kind, count>>, was a map
 SCHEMA_PATH = data_file("manifest.schema.json")
 
 

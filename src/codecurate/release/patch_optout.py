@@ -34,6 +34,10 @@ def patch_optout(release_dir: Path, optout_path: Path, *, version: str | None = 
     if problems:
         raise PatchError(f"{release_dir} does not verify, refusing to patch it: {problems[0]}")
     old = manifest.read(release_dir)
+    if old["data"].get("variants"):
+        # a patch rewrites data/ only; the raw/ config would keep the opted-out files
+        raise PatchError(f"{release_dir} has more than one dataset config (release.variants both): "
+                         "publish a new release from a run with the updated opt-out list instead")
     optout = read_optout_list(optout_path)
     version = version or layout.next_patch(old["release"]["version"])
     if layout.parse_version(version) <= layout.parse_version(old["release"]["version"]):

@@ -30,10 +30,13 @@ def staged(releases_root: Path, version: str, *, overwrite: bool) -> Iterator[Pa
     `.tmp-*` directory, which no reader takes for a release (no version name, no manifest
     until the very end).
     """
+    # Leftovers of a killed publish first: an overwrite interrupted by the fallback path may
+    # have left the old release aside, and that decides whether the version exists.
+    layout.clean_staging(releases_root)
     check_publishable(releases_root, version, overwrite=overwrite)
     target = releases_root / version
     releases_root.mkdir(parents=True, exist_ok=True)
-    staging = releases_root / f".tmp-{version}-{secrets.token_hex(4)}"
+    staging = releases_root / f"{layout.STAGING_PREFIX}{version}-{secrets.token_hex(4)}"
     staging.mkdir()
     try:
         yield staging

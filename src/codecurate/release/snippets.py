@@ -43,10 +43,7 @@ SELECT * FROM read_parquet('{data}/{language_dir}/*.parquet');"""),
     Snippet("Hugging Face `datasets`", "python", """\
 from datasets import load_dataset
 everything = load_dataset("parquet", data_files="{data}/*/*.parquet", split="train")
-one_language = load_dataset("parquet", data_files="{data}/{language_dir}/*.parquet", split="train")""",
-            note="Known limit: `datasets` (5.2) has no type for Arrow maps and refuses the `pii_counts` "
-                 "column (`map<string, int32>`); until the release publishes it otherwise, load with "
-                 "pyarrow or pandas and convert."),
+one_language = load_dataset("parquet", data_files="{data}/{language_dir}/*.parquet", split="train")"""),
 )
 
 

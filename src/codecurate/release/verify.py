@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from codecurate.release import layout, manifest
@@ -24,11 +25,23 @@ def verify_release(release_dir: Path) -> list[str]:
         problems.append(f"directory name {release_dir.name!r} is not the manifest's version {m['release']['version']!r}")
 
     expected_columns = [(c["name"], c["type"]) for c in data["columns"]]
+    # the default config (data/) and any further one (release.variants both: raw/)
+    configs = [(layout.DATA_DIR, data, "")] + [(v["dir"], v, f"variant {v['name']}: ") for v in data.get("variants", [])]
+    for directory, part, label in configs:
+        problems += _check_config(release_dir, directory, part, label, expected_columns)
+    problems += _check_sums(release_dir)
+    return problems
+
+
+def _check_config(release_dir: Path, directory: str, data: dict, label: str,
+                  expected_columns: list[tuple[str, str]]) -> list[str]:
+    """One dataset config's files, languages and totals against its part of the manifest."""
+    problems: list[str] = []
     listed = set()
     for entry in data["files"]:
         problems += _check_file(release_dir, entry, expected_columns)
         listed.add(entry["path"])
-    data_root = release_dir / layout.DATA_DIR
+    data_root = release_dir / directory
     if data_root.is_dir():
         for path in sorted(p for p in data_root.rglob("*") if p.is_file()):
             rel = path.relative_to(release_dir).as_posix()
@@ -39,16 +52,15 @@ def verify_release(release_dir: Path) -> list[str]:
         entries = [f for f in data["files"] if f["language_dir"] == lang["dir"]]
         rows = sum(f["rows"] for f in entries)
         if rows != lang["rows"]:
-            problems.append(f"language {lang['language']!r}: manifest says {lang['rows']} rows, its files list {rows}")
+            problems.append(f"{label}language {lang['language']!r}: manifest says {lang['rows']} rows, its files list {rows}")
         if len(entries) != lang["shards"]:
-            problems.append(f"language {lang['language']!r}: manifest says {lang['shards']} shards, lists {len(entries)} files")
+            problems.append(f"{label}language {lang['language']!r}: manifest says {lang['shards']} shards, lists {len(entries)} files")
     totals = data["totals"]
     for key, actual in (("rows", sum(f["rows"] for f in data["files"])),
                         ("data_files", len(data["files"])),
                         ("parquet_bytes", sum(f["bytes"] for f in data["files"]))):
         if totals[key] != actual:
-            problems.append(f"totals.{key}: manifest says {totals[key]}, its files add up to {actual}")
-    problems += _check_sums(release_dir)
+            problems.append(f"{label}totals.{key}: manifest says {totals[key]}, its files add up to {actual}")
     return problems
 
 
@@ -74,6 +86,15 @@ def _check_file(release_dir: Path, entry: dict, expected_columns: list[tuple[str
     actual = [(f.name, layout.type_text(f.type)) for f in parquet.schema_arrow]
     if actual != expected_columns:
         problems.append(f"{rel}: schema {actual} differs from the manifest's columns {expected_columns}")
+    # Arrow's full validation, a row group at a time: what a reader's to_pylist() would meet
+    # (invalid UTF-8 in a string column, offsets out of range) is found here, not by users.
+    for group in range(parquet.num_row_groups):
+        try:
+            parquet.read_row_group(group).validate(full=True)
+        except (pa.ArrowException, OSError, ValueError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            problems.append(f"{rel}: row group {group} is not valid Arrow data: {first[:300]}")
+            break
     return problems
 
 

@@ -25,10 +25,11 @@ from pyspark.sql import functions as F
 
 from codecurate import columns as C
 from codecurate.config import MIB, Config
+from codecurate.errors import PipelineError
 from codecurate.release import layout, manifest, publish
 from codecurate.run.layout import OutputRoot, RunDir, RunDirError
-from codecurate.stages.optout import with_opted_out
-from codecurate.text.optout import read_optout_list
+from codecurate.stages.optout import optout_entries, with_opted_out
+from codecurate.text.optout import check_optout_list
 from codecurate.version import code_version
 
 ROW_OVERHEAD_BYTES = 256  # metadata columns per row, for shard sizing (ids are ~200 bytes of hex)
@@ -37,8 +38,43 @@ _SHARD = "_release_shard"
 _OPTED_OUT = "_release_opted_out"
 
 
-def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version: str | None = None) -> Path:
-    """Write releases/<version>/ from the run's last stage; return its path."""
+class ReleaseGateError(PipelineError):
+    """A release that looks broken (empty, or much smaller than the previous one) is held back."""
+
+    debug_hint = False  # the message has the figures; a traceback adds nothing
+
+
+def check_shrink(totals_: dict[str, int], previous: dict[str, Any] | None, version: str,
+                 max_shrink: float) -> None:
+    """Refuse an empty release, or one with more than max_shrink of the previous release's
+    rows or bytes gone: what a wrong blob path or a truncated table looks like downstream."""
+    if totals_["rows"] == 0:
+        raise ReleaseGateError(
+            f"release {version} not published: it has 0 rows (see the stage manifests for what was "
+            "rejected); pass --allow-shrink to publish it anyway")
+    if previous is None:
+        return
+    before = previous["data"]["totals"]
+    lost = []
+    for key in ("rows", "bytes"):
+        old, new = int(before.get(key) or 0), int(totals_[key] or 0)
+        if old and (old - new) / old > max_shrink:
+            lost.append(f"{key} {old:,} -> {new:,} (-{(old - new) / old:.1%})")
+    if lost:
+        raise ReleaseGateError(
+            f"release {version} not published: against release {previous['release']['version']}, "
+            f"{' and '.join(lost)}, more than release.max_shrink {max_shrink:.0%} lost; "
+            "pass --allow-shrink to publish it anyway")
+
+
+def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version: str | None = None,
+                    variants: tuple[tuple[str, Path], ...] = (), allow_shrink: bool = False) -> Path:
+    """Write releases/<version>/ from the run's last stage; return its path.
+
+    variants: (name, run directory) of further dataset configs, each published from its run's
+    last stage under <release>/<name>/ (release.variants "both": the raw files as `raw`).
+    Not published (ReleaseGateError, exit 1) unless allow_shrink: an empty release, or one that
+    lost more than release.max_shrink of the previous release's rows or bytes."""
     run_dir = Path(run_dir)
     version = version or cfg.release.version
     layout.parse_version(version)
@@ -70,7 +106,12 @@ def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version:
             "languages": languages,
             "files": shards,
         }
+        if variants:
+            data["variants"] = [_variant(spark, name, Path(path), cfg, staging) for name, path in variants]
         previous = layout.previous_version(releases_root, version)
+        if not allow_shrink:
+            check_shrink(data["totals"], manifest.read(releases_root / previous) if previous else None,
+                         version, cfg.release.max_shrink)
         built = manifest.build(
             version=version, code_version=run.get("code_version") or code_version(),
             run_id=run.get("run_id"), previous=previous, data=data, reuse=content_reuse(run, stages),
@@ -116,6 +157,9 @@ def stage_summaries(run_dir: RunDir, names: list[str]) -> list[tuple[dict[str, A
                 "bytes_in": raw.get("bytes_in"),
                 "bytes_kept": raw.get("bytes_kept"),
             }
+            by_benchmark = (raw.get("metrics") or {}).get("rejected_by_benchmark")
+            if by_benchmark is not None:  # decontaminate: removals per benchmark
+                summary["rejected_by_benchmark"] = {str(k): int(v) for k, v in sorted(by_benchmark.items())}
         except (KeyError, TypeError, ValueError) as err:
             raise RunDirError(f"{path}: missing or bad count: {err}") from err
         out.append((raw, summary))
@@ -141,16 +185,27 @@ def language_detectors(stages: list[tuple[dict[str, Any], dict[str, Any]]]) -> A
     return None
 
 
-def _write_data(files: DataFrame, cfg: Config, staging: Path):
+def _variant(spark: SparkSession, name: str, run_dir: Path, cfg: Config, staging: Path) -> dict[str, Any]:
+    """A second dataset config: its files under <release>/<name>/, its own stage counts and totals."""
+    source = RunDir(run_dir)
+    stages = stage_summaries(source, source.read_info()["stages"])
+    files = spark.read.parquet(str(source.kept(stages[-1][1]["stage"])))
+    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name)
+    return {"name": name, "dir": name, "stages": [summary for _, summary in stages],
+            "optout_recheck": recheck, "totals": totals(languages, shards, repos),
+            "languages": languages, "files": shards}
+
+
+def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = layout.DATA_DIR):
     missing = [c for c in layout.REQUIRED if c not in files.columns]
     if missing:
         raise RunDirError(f"the last stage's kept rows lack {missing}; a release needs {list(layout.REQUIRED)}")
     schema = layout.release_schema(cfg.release.ids_only)
     present = [f.name for f in schema if f.name in files.columns]
 
-    optout = read_optout_list(cfg.optout.list) if cfg.optout.list else None
+    optout = check_optout_list(cfg.optout.list) if cfg.optout.list else None
     if optout is not None:
-        files = with_opted_out(files, optout, _OPTED_OUT)
+        files = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT)
     excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
     language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
     size = F.lit(ROW_OVERHEAD_BYTES)
@@ -193,12 +248,12 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path):
             .repartition(sum(planned.values()), _DIR, _SHARD)
             .sortWithinPartitions(_DIR, _SHARD, *layout.SORT_KEYS)
         )
-        data_root = str(staging / layout.DATA_DIR)
+        data_root = str(staging / data_dir)
         ids_only = cfg.release.ids_only
         out_schema = "dir string, shard int, rows long, bytes long, sha256 string"
         results = prepared.mapInArrow(lambda it: _write_shards(it, data_root, ids_only), out_schema).collect()
         written = [r.asDict() for r in results]
-    shards = _name_shards(staging, written)
+    shards = _name_shards(staging, written, data_dir)
     languages = []
     for lang, r in sorted(kept_stats.items(), key=lambda kv: dirs[kv[0]]):
         in_files = sum(s["rows"] for s in shards if s["language_dir"] == dirs[lang])
@@ -251,9 +306,9 @@ def _flush(pending: list[pa.Table], key: tuple[str, int], data_root: str, schema
     )
 
 
-def _name_shards(staging: Path, written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _name_shards(staging: Path, written: list[dict[str, Any]], data_dir: str) -> list[dict[str, Any]]:
     """Rename shard-NNNNN files to train-i-of-n (n = shards that got rows; hashing can leave gaps)."""
-    for leftover in (staging / layout.DATA_DIR).glob("*/.partial-*"):
+    for leftover in (staging / data_dir).glob("*/.partial-*"):
         leftover.unlink()  # from a task attempt that died mid-write; its retry wrote the shard
     by_dir: dict[str, dict[str, dict[str, Any]]] = {}
     for item in written:
@@ -261,12 +316,12 @@ def _name_shards(staging: Path, written: list[dict[str, Any]]) -> list[dict[str,
     files = []
     for directory in sorted(by_dir):
         items = by_dir[directory]
-        renamed = publish.rename_shards(staging / layout.DATA_DIR / directory,
+        renamed = publish.rename_shards(staging / data_dir / directory,
                                         [(item["shard"], name) for name, item in items.items()])
         for old, new in renamed:
             item = items[old]
             files.append({
-                "path": f"{layout.DATA_DIR}/{directory}/{new}", "language_dir": directory,
+                "path": f"{data_dir}/{directory}/{new}", "language_dir": directory,
                 "rows": int(item["rows"]), "bytes": int(item["bytes"]), "sha256": item["sha256"],
             })
     return files

@@ -79,7 +79,7 @@ class Run:
 
 def prepare_run(spark, cfg: Config, run_id: str | None = None):
     """Check what can be checked before any work, and describe the run: (Run, export)."""
-    from codecurate.spark.export import read_export
+    from codecurate.spark.export import check_blob_store, read_export
     from codecurate.stages.optout import load_list
     from codecurate.version import code_version
 
@@ -88,6 +88,7 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
             stage.check(cfg)  # missing extras, unreadable lists: fail now, not after extract
     optouts = load_list(cfg)
     export = read_export(spark, cfg.input.export, cfg.input.repo_metadata)
+    check_blob_store(export, cfg.input.blobs)
     # Where and how a run executes (spark.*, output.*, paths, tracking) does not change its
     # results; what it curates with, the inputs, the opt-out list and the code do.
     identity = {
@@ -167,7 +168,7 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     kept.write.option("compression", "zstd").parquet(str(run.dir.kept(name)))
     # Rejects: keys, the reason, audit columns, and whatever the stage says explains a
     # removal (e.g. detected_licenses) -- never content.
-    explain = [c for c in stage.reject_columns if c in tagged.columns]
+    explain = [c for c in stage.reject_columns if c in tagged.columns and c not in audit]
     keys = [c for c in C.REJECT_KEYS if c in tagged.columns]
     (tagged.filter(reason.isNotNull()).select(*keys, C.DROP_REASON, *audit, *explain)
      .write.option("compression", "zstd").parquet(str(run.dir.rejects(name))))
@@ -295,8 +296,10 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
                 tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
                 counts = _write_outputs(run, stage, tagged, repo_rejects, ctx)
                 reuse = _write_content_results(run, name, ctx)
+                if getattr(stage, "summarise", None) is not None:
+                    ctx.metrics.update(stage.summarise(spark.read.parquet(str(run.dir.rejects(name))), run.cfg))
             except Exception as err:
-                raise StageFailed(f"stage {name!r} failed: {_first_line(err)}") from err
+                raise StageFailed(f"stage {name!r} failed{_reading(run, stage, err)}: {_cause(err)}") from err
             seconds = round(time.monotonic() - started, 3)
             ctx.metric("task_time", task_time_spread(spark, group))  # skew: max / median task
             manifest = _manifest(spark, run, name, rows_in, counts, seconds, ctx)
@@ -403,6 +406,47 @@ def _reuse_ratio(manifest: dict[str, Any]) -> str:
         return "-"
     total = reuse["rows_reused"] + reuse["rows_computed"]
     return f"{reuse['rows_reused'] / total:.0%}" if total else "0%"
+
+
+def _reading(run: Run, stage: Source | Stage, err: BaseException) -> str:
+    """' reading table X' when the source failed on an export file (a corrupt ORC stripe is
+    found only when extract reads it; Spark names the file deep in its cause chain)."""
+    from codecurate.spark.export import tables_named_in
+
+    if not isinstance(stage, Source):
+        return ""
+    tables = tables_named_in(_full_text(err), run.cfg.input.export)
+    return f" reading table {', '.join(repr(t) for t in tables)}" if tables else ""
+
+
+def _full_text(err: BaseException) -> str:
+    parts = []
+    while err is not None and len(parts) < 10:
+        parts.append(str(err))
+        java = getattr(err, "java_exception", None)
+        if java is not None:
+            try:
+                parts.append(java.toString())
+                cause = java.getCause()
+                while cause is not None and len(parts) < 30:
+                    parts.append(cause.toString())
+                    cause = cause.getCause()
+            except Exception:  # the JVM may be gone; the Python text is what we have
+                pass
+        err = err.__cause__ or err.__context__
+    return "\n".join(parts)
+
+
+def _cause(err: BaseException) -> str:
+    """The first line of the innermost useful message: Py4J's own first line only says which
+    JVM call failed ('An error occurred while calling o750.localCheckpoint')."""
+    text = _first_line(err)
+    if text.startswith("An error occurred while calling"):
+        for line in str(err).splitlines()[1:]:
+            line = line.strip()
+            if line and not line.startswith("at "):
+                return line[:500]
+    return text
 
 
 def _first_line(err: BaseException) -> str:

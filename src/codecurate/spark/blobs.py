@@ -7,6 +7,7 @@ Blobs live at `<root>/content/<sha1>`, gzip-compressed, as in the SWH public buc
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -109,8 +110,25 @@ def _encoding_label(python_name: str) -> str:
     return labels.get(python_name, python_name.replace("_", "-").upper())
 
 
-def load(root: str | None, sha1: str, length: int | None, inline: bytes | None, cap: int) -> Blob:
-    """Fetch (or take inline), check size and binary-ness, decode."""
+def git_blob_id(data: bytes) -> str:
+    """git's blob id (SWH's sha1_git): sha1 over `blob <length>\\0` and the bytes."""
+    digest = hashlib.sha1(b"blob %d\x00" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def matches_ids(data: bytes, sha1: str, sha1_git: str | None) -> bool:
+    """The bytes are the ones the export names: their sha1 (the store key) and, where the
+    export carries it, their sha1_git. A store object of the right length but other content
+    (a tampered or mixed-up object) fails here."""
+    if hashlib.sha1(data).hexdigest() != sha1:
+        return False
+    return sha1_git is None or git_blob_id(data) == sha1_git
+
+
+def load(root: str | None, sha1: str, length: int | None, inline: bytes | None, cap: int,
+         sha1_git: str | None = None) -> Blob:
+    """Fetch (or take inline), check size, identity and binary-ness, decode."""
     if inline is not None:
         data, reason = inline[: cap + 1], None
     else:
@@ -121,6 +139,10 @@ def load(root: str | None, sha1: str, length: int | None, inline: bytes | None, 
         return Blob(None, None, DropReason.TOO_LARGE)
     if length is not None and len(data) != length:
         # The archive says one size and the store holds another: truncated or wrong object.
+        return Blob(None, None, DropReason.CORRUPT_BLOB)
+    if not matches_ids(data, sha1, sha1_git):
+        # Every byte published must be the archived file: hashing costs ~1.5 ms/MB, far less
+        # than fetching and decoding.
         return Blob(None, None, DropReason.CORRUPT_BLOB)
     if b"\x00" in data:
         return Blob(None, None, DropReason.BINARY)

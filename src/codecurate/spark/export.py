@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +12,26 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
-from pyspark.sql.types import StructType
+from pyspark.sql.types import BinaryType, DataType, StructField, StructType, TimestampNTZType, TimestampType
 
 from codecurate.errors import UsageError
-from codecurate.swh.tables import OPTIONAL, REPO_METADATA, REQUIRED, SCHEMAS
+from codecurate.swh.tables import (
+    CHECKED_HASH_COLUMNS,
+    HASH_COLUMNS,
+    OPTIONAL,
+    REPO_METADATA,
+    REQUIRED,
+    SCHEMAS,
+)
+
+# Rows of each table whose hash columns are checked at start-up: a table written with raw
+# bytes, upper case or truncated ids shows it in its first rows; the full scan is extract's.
+HASH_SAMPLE_ROWS = 1000
+# Visible content rows whose blobs are looked up at start-up: a blob path that is wrong (or
+# holds another export's store) has none of them.
+BLOB_SAMPLE_ROWS = 20
 
 
 class ExportError(UsageError):
@@ -94,7 +110,7 @@ def _read_orc(spark: SparkSession, export: str, table: str) -> DataFrame:
         # Inference reads a file footer: a foreign or corrupt table fails here, named, rather
         # than halfway through extract. It also tells us which columns the files really have:
         # with an explicit schema Spark would fill a missing column with nulls, silently.
-        found = {f.name for f in spark.read.orc(path).schema.fields}
+        found = {f.name: f.dataType for f in spark.read.orc(path).schema.fields}
     except AnalysisException as err:
         raise ExportError(f"table {table!r} at {path} cannot be read: {err.getMessage()}") from err
     except Exception as err:  # corrupt files surface as assorted py4j/Spark errors
@@ -102,7 +118,86 @@ def _read_orc(spark: SparkSession, export: str, table: str) -> DataFrame:
     missing = [f.name for f in expected.fields if f.name not in found]
     if missing:
         raise ExportError(f"table {table!r} at {path} lacks columns {missing}")
-    return spark.read.schema(expected).orc(path)
+    hashes = HASH_COLUMNS.get(table, {})
+    fields, binary = [], []
+    for field in expected.fields:
+        have = found[field.name]
+        if field.name in hashes and isinstance(have, BinaryType):
+            # SWH's binary form (20 raw bytes): converted to the hex the rest of the code joins on
+            binary.append(field.name)
+            fields.append(StructField(field.name, BinaryType(), True))
+        elif _compatible(have, field.dataType):
+            fields.append(field)
+        else:
+            raise ExportError(
+                f"table {table!r} at {path}: column {field.name!r} is {have.simpleString()}, "
+                f"expected {field.dataType.simpleString()}")
+    frame = spark.read.schema(StructType(fields)).orc(path)
+    if binary:
+        frame = frame.withColumns({name: F.lower(F.hex(name)) for name in binary})
+    checked = CHECKED_HASH_COLUMNS.get(table, ())
+    _check_hash_sample(frame, table, path, {c: n for c, n in hashes.items() if c in checked})
+    return frame
+
+
+def _compatible(found: DataType, expected: DataType) -> bool:
+    # An ORC timestamp without a zone is read as UTC like one with it; anything else must match.
+    timestamps = (TimestampType, TimestampNTZType)
+    return found == expected or (isinstance(found, timestamps) and isinstance(expected, timestamps))
+
+
+def _check_hash_sample(frame: DataFrame, table: str, path: str, hashes: dict[str, int | None]) -> None:
+    if not hashes:
+        return
+    try:
+        rows = frame.select(*hashes).limit(HASH_SAMPLE_ROWS).collect()
+    except Exception as err:  # a corrupt first stripe surfaces as an assorted py4j/Spark error
+        raise ExportError(f"table {table!r} at {path} is corrupt or not ORC: {_first_line(err)}") from err
+    for column, length in hashes.items():
+        pattern = re.compile(f"[0-9a-f]{{{length}}}" if length else "(?:[0-9a-f]{2})+")
+        bad = next((r[column] for r in rows if r[column] is not None and not pattern.fullmatch(r[column])), None)
+        if bad is not None:
+            what = f"{length} lowercase hex digits" if length else "lowercase hex"
+            raise ExportError(
+                f"table {table!r} at {path}: column {column!r} holds {bad[:48]!r}, not {what} "
+                "(raw hash bytes belong in a binary column)")
+
+
+def check_blob_store(export: SwhExport, blobs_root: str | None) -> None:
+    """Where the file bytes come from is usable: input.blobs exists and holds blobs of this
+    export (a sample is looked up), or, without it, content.data carries the bytes."""
+    from codecurate.spark import blobs
+
+    try:
+        sample = (export["content"].filter(F.col("status") == "visible")
+                  .select("sha1", F.col("data").isNotNull().alias("inline")).limit(BLOB_SAMPLE_ROWS).collect())
+    except Exception as err:  # a corrupt stripe surfaces as an assorted py4j/Spark error
+        raise ExportError(f"table 'content' is corrupt or not ORC: {_first_line(err)}") from err
+    if not sample:
+        return  # no visible content: nothing will be read
+    if blobs_root is None:
+        if not any(row["inline"] for row in sample):
+            raise ExportError(
+                f"input.blobs is not set and table 'content' carries no data "
+                f"(none in {len(sample)} sampled rows): set input.blobs to the blob store")
+        return
+    fs, base = filesystem(blobs_root)
+    store = f"{base.rstrip('/')}/content"
+    if fs.get_file_info(store).type != pafs.FileType.Directory:
+        raise ExportError(f"input.blobs {blobs_root}: no blob store there ({store} is not a directory)")
+    keys = [row["sha1"] for row in sample if row["sha1"]]
+    found = [k for k in keys if blobs.fetch(blobs_root, k, 0)[1] != blobs.DropReason.MISSING_BLOB]
+    if keys and not found:
+        raise ExportError(
+            f"input.blobs {blobs_root} holds none of the {len(keys)} blobs sampled from table "
+            "'content' (is it this export's blob store?)")
+
+
+def tables_named_in(error_text: str, export: str) -> list[str]:
+    """The export tables whose files an error message mentions (Spark names the file it was
+    reading when an ORC stripe turns out corrupt, deep in its cause chain)."""
+    root = export.rstrip("/")
+    return [t for t in SCHEMAS if f"{root}/orc/{t}/" in error_text or f"/orc/{t}/{t}" in error_text]
 
 
 def _read_repo_metadata(spark: SparkSession, export: str, given: str | None) -> DataFrame | None:

@@ -95,6 +95,9 @@ class Stage:
     adds: tuple[pa.Field, ...] = ()  # output columns it adds, with their types (schemas derive from these)
     reject_columns: tuple[str, ...] = ()  # what explains a removal, kept next to the reason in rejects
     check: Callable[[Config], None] = _no_check  # start-up check (extras installed, tables readable)
+    # Metrics read back from the stage's written rejects (a small keys-only table), merged into
+    # its manifest: counts a stage cannot take itself without an extra pass over its input.
+    summarise: Callable[[DataFrame, Config], dict[str, Any]] | None = None
     content_results: ContentResults | None = None  # per-content answers a later run can reuse
 
     def run(self, files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
@@ -148,7 +151,8 @@ class ContentResults:
         """What the store records beside its rows; `fingerprint` decides whether rows are reused."""
         described = {
             "key": list(self.key),
-            "results": [f.name for f in self.results],
+            # with their types: a store written in an older layout is not read as this one
+            "results": {f.name: str(f.type) for f in self.results},
             "config": self.config(cfg),
             "versions": self.versions(cfg),
         }
@@ -157,7 +161,7 @@ class ContentResults:
 
 
 def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: StageContext) -> DataFrame:
-    """key + results for every distinct key of `rows`: reused where an earlier run has them.
+    """key + results + REUSED for every distinct key of `rows`: reused where an earlier run has them.
 
     `rows` holds the key, what `spec.compute` reads, and length_bytes (for the reuse figures).
     `rows` may hold more columns (compute selects what it reads); a missing length_bytes
@@ -177,6 +181,17 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
         todo = rows.join(reused.select(*key), key, "left_anti")
     computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
     union = computed if reused is None else computed.unionByName(reused)
-    stored = ctx.checkpoint(union.join(sizes, key))
+    stored = ctx.checkpoint(join_results(union, sizes, key))
     ctx.stored_results = (spec, stored)
-    return stored.select(*names)
+    return stored.select(*names, REUSED)
+
+
+def join_results(rows: DataFrame, results: DataFrame, key: Iterable[str]) -> DataFrame:
+    """`rows` with the columns of `results` (but REUSED) added by `key`, a left join in which a
+    null key matches a null key: a row whose key has a null (a file without content) still
+    gets its answer. An answer computed for a null key is never reused by a later run."""
+    key = list(key)
+    right = results.select(*[F.col(k).alias(f"_key_{k}") for k in key],
+                           *[c for c in results.columns if c not in key and c != REUSED])
+    matches = [F.col(k).eqNullSafe(F.col(f"_key_{k}")) for k in key]
+    return rows.join(right, matches, "left").drop(*[f"_key_{k}" for k in key])

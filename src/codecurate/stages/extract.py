@@ -162,7 +162,12 @@ def _resolve_branches(visits: DataFrame, export: SwhExport) -> tuple[DataFrame, 
     )
     without = visits.join(chosen.select("origin_url"), "origin_url", "left_anti").select(
         C.REPO_NAME, "origin_url", F.lit(REPO_NO_BRANCH).alias(C.DROP_REASON))
-    return chosen, without
+    # hostile input: a branch name (bytes in the export) that is not UTF-8 text or holds control
+    # characters would be published as an invalid Parquet string; the origin is rejected instead.
+    valid = _valid_text(C.BRANCH_NAME)
+    invalid = chosen.filter(~valid).select(
+        C.REPO_NAME, "origin_url", F.lit(DropReason.INVALID_BRANCH.value).alias(C.DROP_REASON))
+    return chosen.filter(valid), without.unionByName(invalid)
 
 
 def _with_revisions(chosen: DataFrame, export: SwhExport) -> tuple[DataFrame, DataFrame]:
@@ -184,55 +189,92 @@ def _mark_duplicate_repos(repos: DataFrame) -> DataFrame:
     return repos.withColumn("_duplicate_repo", F.row_number().over(order) > 1)
 
 
+def _valid_text(text_col: str) -> Column:
+    """Non-null, valid UTF-8, no control characters (NUL included); never null itself."""
+    return F.coalesce(
+        F.expr(f"is_valid_utf8({text_col})") & ~F.col(text_col).rlike(r"[\x00-\x1f\x7f]"),
+        F.lit(False))
+
+
 def _name_checks(name_col: str) -> tuple[Column, Column]:
-    """(decoded name, is the name usable as a path component)."""
+    """(decoded name, is the name usable as a path component). A null name is not."""
     as_text = F.col(name_col).cast("string")
-    valid = (
+    valid = F.coalesce(
         F.expr(f"is_valid_utf8(cast({name_col} as string))")
         & ~as_text.rlike(r"[\x00-\x1f\x7f/]")
-        & ~as_text.isin(".", "..", "")
-    )
+        & ~as_text.isin(".", "..", ""),
+        F.lit(False))
     return as_text, valid
 
 
 def _printable(name_col: str) -> Column:
-    """A readable stand-in for a rejected name (rejects only): bad bytes and controls -> U+FFFD."""
-    return F.regexp_replace(F.expr(f"make_valid_utf8(cast({name_col} as string))"), r"[\x00-\x1f\x7f/]", "\uFFFD")
+    """A readable stand-in for a rejected name (rejects only): bad bytes and controls -> U+FFFD,
+    a null name -> U+FFFD."""
+    return F.coalesce(
+        F.regexp_replace(F.expr(f"make_valid_utf8(cast({name_col} as string))"), r"[\x00-\x1f\x7f/]", "\uFFFD"),
+        F.lit("\uFFFD"))
 
 
-def _walk(roots: DataFrame, export: SwhExport, max_depth: int, ctx: StageContext) -> DataFrame:
-    """Level-by-level traversal from distinct root directories.
+def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -> tuple[DataFrame, DataFrame]:
+    """Level-by-level traversal from distinct root directories: (entries, bad roots).
 
-    Returns (root, path, target, perms, drop_reason) for every file entry reached, plus one row
-    per subtree that could not be entered (bad name or too deep), so nothing vanishes unrecorded.
+    Entries are (root, path, target, perms, drop_reason) for every file entry reached, plus one
+    row per entry that is not a file and cannot be entered (a submodule, an unknown type, a bad
+    name, a subtree too deep), so nothing vanishes unrecorded. Bad roots are (root, reason) for
+    trees rejected whole, whose entries must not be published: `tree_cycle` (a directory that
+    contains itself) and `tree_too_large` (over extract.max_*_per_origin).
+
+    Hostile-input bounds (kept apart from the traversal itself, see _over_cap): before a level
+    is built, its size per root is projected from the frontier and the directories' entry
+    counts; a root whose total would pass the cap leaves the frontier first, so the work done
+    is bounded by the entries actually emitted plus one cap per root, whatever the export.
     """
+    x = cfg.extract
     entries = export["directory_entry"].select("directory_id", "name", "type", "target", "perms")
+    # _seen: 64-bit hashes of the directories above (root included), to spot a directory that
+    # contains itself; at most max_depth (64) longs a row.
     frontier = ctx.checkpoint(
         roots.select(F.col(C.DIRECTORY_ID).alias("_root"), F.col(C.DIRECTORY_ID).alias("_dir"),
-                     F.lit("").alias("_prefix")).distinct())
+                     F.lit("").alias("_prefix"),
+                     F.array(F.xxhash64(C.DIRECTORY_ID)).alias("_seen")).distinct())
+    totals = None  # per root: entries and path bytes listed so far
     found: list[DataFrame] = []
+    bad: list[DataFrame] = []
     depth = 0
     while True:
+        totals, over = _over_cap(frontier, entries, totals, x.max_entries_per_origin,
+                                 x.max_path_bytes_per_origin, ctx)
+        bad.append(over)
+        frontier = frontier.join(over, "_root", "left_anti")
         level = frontier.join(entries, frontier["_dir"] == entries["directory_id"])
         name, valid = _name_checks("name")
         level = level.select(
-            "_root", "type", "target", "perms", valid.alias("_valid"),
+            "_root", "type", "target", "perms", "_seen", valid.alias("_valid"),
             F.concat(F.col("_prefix"), F.when(valid, name).otherwise(_printable("name"))).alias(C.PATH),
         )
-        files = level.filter(F.col("type") == "file").select(
+        kind = F.coalesce(F.col("type"), F.lit(""))
+        files = level.filter(kind == "file").select(
             "_root", C.PATH, "target", "perms",
             F.when(~F.col("_valid"), F.lit(DropReason.INVALID_PATH.value)).alias("_walk_reason"))
-        dirs = level.filter(F.col("type") == "dir")
-        unenterable = dirs.filter(~F.col("_valid") | F.lit(depth + 1 > max_depth)).select(
+        # Submodules and entry types this code does not know are recorded, not dropped silently.
+        others = level.filter(~kind.isin("file", "dir")).select(
+            "_root", C.PATH, "target", "perms",
+            F.when(kind == "rev", F.lit(DropReason.SUBMODULE.value))
+            .otherwise(F.lit(DropReason.UNKNOWN_ENTRY_TYPE.value)).alias("_walk_reason"))
+        dirs = level.filter(kind == "dir")
+        cycle = F.array_contains(F.col("_seen"), F.xxhash64("target"))
+        bad.append(dirs.filter(cycle).select("_root", F.lit(DropReason.TREE_CYCLE.value).alias("_bad")))
+        unenterable = dirs.filter(~F.col("_valid") | F.lit(depth + 1 > x.max_depth)).select(
             "_root", C.PATH, "target", "perms",
             F.when(~F.col("_valid"), F.lit(DropReason.INVALID_PATH.value))
             .otherwise(F.lit(DropReason.TREE_TOO_DEEP.value)).alias("_walk_reason"))
-        found += [files, unenterable]
-        if depth + 1 > max_depth:
+        found += [files, others, unenterable]
+        if depth + 1 > x.max_depth:
             break
         frontier = ctx.checkpoint(
-            dirs.filter("_valid").select("_root", F.col("target").alias("_dir"),
-                                         F.concat(F.col(C.PATH), F.lit("/")).alias("_prefix")))
+            dirs.filter(F.col("_valid") & ~cycle).select(
+                "_root", F.col("target").alias("_dir"), F.concat(F.col(C.PATH), F.lit("/")).alias("_prefix"),
+                F.array_append("_seen", F.xxhash64("target")).alias("_seen")))
         if frontier.isEmpty():
             break
         depth += 1
@@ -240,7 +282,39 @@ def _walk(roots: DataFrame, export: SwhExport, max_depth: int, ctx: StageContext
     result = found[0]
     for frame in found[1:]:
         result = result.unionByName(frame)
-    return result
+    rejected = bad[0]
+    for frame in bad[1:]:
+        rejected = rejected.unionByName(frame)
+    # one reason per root: tree_cycle before tree_too_large (alphabetical = this order)
+    rejected = ctx.checkpoint(rejected.groupBy("_root").agg(F.min("_bad").alias("_bad")))
+    return result.join(rejected, "_root", "left_anti"), rejected
+
+
+def _over_cap(frontier: DataFrame, entries: DataFrame, totals: DataFrame | None,
+              max_entries: int, max_bytes: int, ctx: StageContext) -> tuple[DataFrame, DataFrame]:
+    """(running totals including the next level, roots the next level would take over a cap).
+
+    The next level lists, per frontier row, every entry of its directory: per root that is
+    sum(copies x entries) rows and sum(prefix bytes x entries + copies x name bytes) path bytes,
+    computed from per-directory counts without building the level.
+    """
+    wanted = frontier.select(F.col("_dir").alias("directory_id")).distinct()
+    sizes = (entries.join(wanted, "directory_id", "left_semi").groupBy("directory_id")
+             .agg(F.count(F.lit(1)).alias("_n"),
+                  F.sum(F.coalesce(F.length("name"), F.lit(0))).alias("_name_bytes")))
+    copies = frontier.groupBy("_root", "_dir").agg(
+        F.count(F.lit(1)).alias("_copies"), F.sum(F.octet_length("_prefix")).alias("_prefix_bytes"))
+    level = (copies.join(sizes, copies["_dir"] == sizes["directory_id"]).groupBy("_root")
+             .agg(F.sum(F.col("_copies") * F.col("_n")).alias("_entries"),
+                  F.sum(F.col("_prefix_bytes") * F.col("_n") + F.col("_copies") * F.col("_name_bytes"))
+                  .alias("_bytes")))
+    if totals is not None:
+        level = level.unionByName(totals).groupBy("_root").agg(
+            F.sum("_entries").alias("_entries"), F.sum("_bytes").alias("_bytes"))
+    totals = ctx.checkpoint(level)
+    over = totals.filter((F.col("_entries") > max_entries) | (F.col("_bytes") > max_bytes)).select(
+        "_root", F.lit(DropReason.TREE_TOO_LARGE.value).alias("_bad"))
+    return totals, over
 
 
 BLOB_SCHEMA = pa.schema([("_blob", pa.string()), (C.CONTENT, pa.string()),
@@ -254,10 +328,11 @@ def blob_reader(blob_root: str | None, cap: int):
         out: dict[str, list] = {name: [] for name in schema.names}
         size = 0
         for batch in batches:
-            for sha1, length, data in zip(batch.column("_blob").to_pylist(),
-                                          batch.column("length").to_pylist(),
-                                          batch.column("data").to_pylist(), strict=True):
-                blob = blobs.load(blob_root, sha1, length, data, cap)
+            for sha1, git, length, data in zip(batch.column("_blob").to_pylist(),
+                                               batch.column("_git").to_pylist(),
+                                               batch.column("length").to_pylist(),
+                                               batch.column("data").to_pylist(), strict=True):
+                blob = blobs.load(blob_root, sha1, length, data, cap, git)
                 out["_blob"].append(sha1)
                 out[C.CONTENT].append(blob.content)
                 out[C.SRC_ENCODING].append(blob.encoding)
@@ -283,8 +358,17 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     repos, no_revision = _with_revisions(chosen, export)
     repos = ctx.checkpoint(_mark_duplicate_repos(repos))
 
-    walked = _walk(repos.select(C.DIRECTORY_ID), export, cfg.extract.max_depth, ctx)
+    walked, bad_trees = _walk(repos.select(C.DIRECTORY_ID), export, cfg, ctx)
     files = repos.join(walked, repos[C.DIRECTORY_ID] == walked["_root"]).drop("_root")
+    # Every origin that reached a root directory but yields no row ends up in repo_rejects:
+    # trees rejected whole, and trees with no file entry at all (an empty root, or a revision
+    # whose directory is missing from the export: the two look the same here).
+    rejected_trees = repos.join(bad_trees, repos[C.DIRECTORY_ID] == bad_trees["_root"]).select(
+        C.REPO_NAME, "origin_url", F.col("_bad").alias(C.DROP_REASON))
+    empty_trees = (
+        repos.join(walked.select(F.col("_root").alias(C.DIRECTORY_ID)).distinct(), C.DIRECTORY_ID, "left_anti")
+        .join(bad_trees.select(F.col("_root").alias(C.DIRECTORY_ID)), C.DIRECTORY_ID, "left_anti")
+        .select(C.REPO_NAME, "origin_url", F.lit(DropReason.EMPTY_TREE.value).alias(C.DROP_REASON)))
     # A duplicate repository is rejected whole, before anything is said about its files.
     files = mark_dropped(files, F.col("_duplicate_repo"), DropReason.DUPLICATE_REPOSITORY)
     files = files.withColumn(C.DROP_REASON, F.coalesce(C.DROP_REASON, "_walk_reason"))
@@ -303,7 +387,7 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
 
     # Each distinct blob is fetched and decoded once, however many repos hold it.
     wanted = files.filter(F.col(C.DROP_REASON).isNull()).select(
-        F.col(C.BLOB_ID).alias("_blob"), "length", "data").dropDuplicates(["_blob"])
+        F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length", "data").dropDuplicates(["_blob"])
     loaded = map_to_arrow(wanted, blob_reader(cfg.input.blobs, cfg.extract.max_file_bytes), BLOB_SCHEMA)
     files = files.drop("data")
     files = files.join(loaded, files[C.BLOB_ID] == loaded["_blob"], "left").drop("_blob")
@@ -322,7 +406,8 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
         F.when(extension == "", None).otherwise(extension).alias(C.EXTENSION),
         C.CONTENT, C.DROP_REASON,
     )
-    repo_rejects = no_visit.unionByName(no_branch).unionByName(no_revision)
+    repo_rejects = (no_visit.unionByName(no_branch).unionByName(no_revision)
+                    .unionByName(rejected_trees).unionByName(empty_trees))
     return SourceResult(files=files, repos=repo_rejects)
 
 

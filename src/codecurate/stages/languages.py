@@ -24,6 +24,7 @@ from codecurate.stages.base import (
     Stage,
     StageContext,
     content_results,
+    join_results,
     mark_dropped,
     require_columns,
 )
@@ -105,7 +106,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         files = files.withColumn(C.EXTENSION, F.lit(None).cast(StringType()))
     # Detections by (blob_id, path): an earlier run's are reused (RESULTS).
     detected = content_results(files, RESULTS, cfg, ctx)
-    joined = files.join(detected, [C.BLOB_ID, C.PATH], "left")
+    joined = join_results(files, detected, RESULTS.key)
     columns = [F.coalesce(F.col(C.EXTENSION), F.col(PATH_EXTENSION)).alias(C.EXTENSION)
                if name == C.EXTENSION else F.col(name) for name in files.columns]
     tagged = joined.select(*columns, *[f.name for f in ADDS])

@@ -1,8 +1,9 @@
 """Licenses: ScanCode on license files, SPDX headers, the path rule, license_type, the filter.
 
-1. License-like files (codecurate.text.licenses.is_license_file) go through ScanCode, spread over
-   all cores (ScanCode does 3-6 files/s/core, so skew matters) and checkpointed: the scan is
-   neither repeated by the metric action nor re-run differently (deadlines) on a task retry.
+1. License-like files (codecurate.text.licenses.is_license_file) go through ScanCode, once per
+   normalised text (a later run reuses the scans: RESULTS), spread over all cores (ScanCode
+   does 3-6 files/s/core, so skew matters) and checkpointed: the scan is neither repeated by
+   the metric action nor re-run differently (deadlines) on a task retry.
 2. Path rule: a file gets the licenses of license files in its own directory and every ancestor
    of the same repository snapshot. Each file's ancestor directories are exploded ("", "a",
    "a/b") and joined with license rows keyed by (repo, snapshot, directory), then aggregated back
@@ -13,6 +14,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
 from functools import partial
 from importlib import metadata
@@ -27,42 +30,57 @@ from codecurate import columns as C
 from codecurate.config import Config, LicensesConfig
 from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_to_arrow, spark_schema
-from codecurate.stages.base import ContentResults, Stage, StageContext, content_results, mark_dropped
+from codecurate.stages.base import REUSED, ContentResults, Stage, StageContext, content_results, mark_dropped
 from codecurate.text import licenses as L
 
 NAME = "licenses"
 REQUIRES = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT, C.GHA_LICENSE_ID)
 # Rejects keep what decided them, so a removal can be audited without re-running ScanCode.
+# license_evidence too: it is an audit column (codecurate.columns.AUDIT_COLUMNS), written on rejects
+# and dropped from kept files by the runner, so it is not listed twice here.
 REJECT_COLUMNS = (C.DETECTED_LICENSES, C.LICENSE_TYPE)
 
 # Stage-internal columns: never leave the stage.
-DIR = "_license_dir"
+DIR = "_license_dir"  # a scope: a folder, or one file's path (LICENSE.python covers itself)
 LICENSES = "_licenses"
+EVIDENCE = "_evidence"
 PATH_LICENSES = "_path_licenses"
+PATH_EVIDENCE = "_path_evidence"
+NORM_KEY = "_license_norm_key"
 SCAN_STATUS = "_scan_status"
 SCAN_ERROR = "_scan_error"
+SCAN_APPROX = "_scan_approximate"
+SCAN_SECONDS = "_scan_seconds"
 HEADER = "_spdx_header"
 RESULT = "_license_result"
 
 _SCAN_ARROW = pa.schema([
-    (C.BLOB_ID, pa.string()), (LICENSES, pa.list_(pa.string())), (SCAN_STATUS, pa.string()),
-    (SCAN_ERROR, pa.string()),
+    (NORM_KEY, pa.string()),
+    (EVIDENCE, pa.list_(pa.struct([("id", pa.string()), ("kind", pa.string())]))),
+    (SCAN_STATUS, pa.string()), (SCAN_ERROR, pa.string()), (SCAN_APPROX, pa.bool_()),
+    (SCAN_SECONDS, pa.float64()),
 ])
 ADDS = (
     pa.field(C.DETECTED_LICENSES, pa.list_(pa.field("element", pa.string()))),  # parquet's compliant name
     pa.field(C.LICENSE_TYPE, pa.string()),
 )
-RESULT_TYPE = spark_schema(ADDS)
+SCOPE_TYPE = T.ArrayType(T.StructType([
+    T.StructField(DIR, T.StringType()), T.StructField(LICENSES, T.StringType()),
+    T.StructField(EVIDENCE, T.StringType())]))
+# What the classifier returns: the columns it adds, and the evidence that decided (rejects only).
+RESULT_TYPE = spark_schema(ADDS + (pa.field(C.LICENSE_EVIDENCE, pa.list_(pa.string())),))
 SPDX_MARKER = "SPDX-License-Identifier"
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     lc = cfg.licenses
-    # ScanCode answers by license-file blob: an earlier run's answers are reused (RESULTS).
-    scanned = content_results(license_files(files), RESULTS, cfg, ctx)
-    scans = ctx.checkpoint(scan_license_files(files, lc, scanned))
+    # One small table of license-file blobs with their text keys, read three times below.
+    blobs = ctx.checkpoint(license_blobs(files, lc))
+    # ScanCode answers by normalised text: an earlier run's answers are reused (RESULTS).
+    scanned = content_results(blobs, RESULTS, cfg, ctx)
+    scans = ctx.checkpoint(scan_license_files(files, lc, blobs, scanned))
     _record_scan_metrics(scans, ctx)
-    tagged = classify(files, path_licenses(files, scans), lc)
+    tagged = classify(files, path_licenses(files, license_scopes(scans, lc)), lc)
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
     return mark_dropped(tagged, ~keep, DropReason.LICENSE_NON_PERMISSIVE)
 
@@ -72,39 +90,93 @@ def _is_license_file(paths: pd.Series) -> pd.Series:
     return paths.map(lambda p: p is not None and L.is_license_file(p)).astype(bool)
 
 
+def scan_options(lc: LicensesConfig) -> L.ScanOptions:
+    return L.ScanOptions(
+        timeout_seconds=lc.scan_timeout_seconds, max_bytes=lc.max_license_file_bytes,
+        approximate_min_unexplained=lc.approximate_min_unexplained_tokens,
+        approximate_max_bytes=lc.approximate_max_bytes, min_text_coverage=lc.min_match_coverage,
+        min_notice_relevance=lc.min_notice_relevance)
+
+
+def _norm_key_udf(max_bytes: int):
+    @F.pandas_udf(T.StringType())
+    def norm_key(texts: pd.Series) -> pd.Series:
+        return texts.map(lambda t: L.normalised_key(t, max_bytes))
+
+    return norm_key
+
+
 def license_files(files: DataFrame) -> DataFrame:
     """The license-like files (codecurate.text.licenses.is_license_file) among `files`."""
     return files.filter(_is_license_file(F.col(C.PATH)))
 
 
-def scan_texts(texts: DataFrame, lc: LicensesConfig) -> DataFrame:
-    """(blob_id, _licenses, _scan_status, _scan_error) for each distinct blob_id of `texts`.
-
-    Each distinct text is scanned once, however many repositories carry it: forks and vendored
-    copies repeat the same LICENSE files, and ScanCode costs ~0.3-0.5 s a file.
-    """
+def license_blobs(files: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """(blob_id, normalised text key, capped text, length_bytes): one row per license-file blob."""
     # Cut in the JVM first (characters >= bytes/4), to the exact byte cap in Python.
     head = F.substring(F.col(C.CONTENT), 1, lc.max_license_file_bytes)
-    distinct = (
-        texts.select(C.BLOB_ID, head.alias(C.CONTENT)).dropDuplicates([C.BLOB_ID])
-        # License files cluster (one repo, one partition); ScanCode is slow: spread them out.
-        .repartition(C.BLOB_ID)
-    )
-    scan = partial(_scan_batches, timeout=lc.scan_timeout_seconds, max_bytes=lc.max_license_file_bytes)
-    return map_to_arrow(distinct, scan, _SCAN_ARROW)
+    size = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(None).cast("long")
+    return (license_files(files).select(C.BLOB_ID, head.alias(C.CONTENT), size.alias(C.LENGTH_BYTES))
+            .dropDuplicates([C.BLOB_ID])
+            .withColumn(NORM_KEY, _norm_key_udf(lc.max_license_file_bytes)(F.col(C.CONTENT))))
 
 
-def scan_license_files(files: DataFrame, lc: LicensesConfig, scanned: DataFrame | None = None) -> DataFrame:
-    """One row per license-like file: its directory, SPDX ids found by ScanCode, scan status.
+def scan_texts(blobs: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """The scan of each normalised text among `blobs` (license_blobs rows): _SCAN_ARROW.
 
-    `scanned`: the answers by blob_id when the caller has them (reused or computed already).
+    Each normalised text is scanned once per run, however many files carry it: forks and vendored
+    copies repeat the same LICENSE, often with only the copyright line changed, and ScanCode costs
+    ~0.01 s (exact pass) to ~1-5 s (approximate pass) a file. Of the texts sharing a key, the one
+    with the smallest blob_id is scanned, so the result does not depend on partitioning.
     """
-    located = license_files(files).select(C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT)
+    texts = (
+        blobs.groupBy(NORM_KEY).agg(F.min_by(C.CONTENT, C.BLOB_ID).alias(C.CONTENT))
+        # License files cluster (one repo, one partition); ScanCode is slow: spread them out.
+        .repartition(NORM_KEY)
+    )
+    return map_to_arrow(texts, partial(_scan_batches, options=scan_options(lc)), _SCAN_ARROW)
+
+
+def scan_license_files(files: DataFrame, lc: LicensesConfig, blobs: DataFrame | None = None,
+                       scanned: DataFrame | None = None) -> DataFrame:
+    """One row per license-like file: its path, the evidence ScanCode found, the scan status.
+
+    `blobs`, `scanned`: license_blobs and the scans by normalised text, when the caller has them
+    (the stage: reused from an earlier run or computed already); else computed here.
+    """
+    located = license_files(files).select(C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID)
+    if blobs is None:
+        blobs = license_blobs(files, lc)
     if scanned is None:
-        scanned = scan_texts(located, lc)
-    return located.join(scanned, C.BLOB_ID).select(
-        C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, license_dir(F.col(C.PATH)).alias(DIR), LICENSES,
-        SCAN_STATUS, SCAN_ERROR)
+        scanned = scan_texts(blobs, lc).withColumn(REUSED, F.lit(False))
+    by_blob = blobs.select(C.BLOB_ID, NORM_KEY).join(scanned, NORM_KEY)
+    return located.join(by_blob, C.BLOB_ID).select(
+        C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, NORM_KEY, EVIDENCE, SCAN_STATUS, SCAN_ERROR, SCAN_APPROX,
+        SCAN_SECONDS, REUSED)
+
+
+def license_scopes(scans: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """(repo, snapshot, scope, decided SPDX ids, evidence entries): what each license file decides
+    and where (codecurate.text.licenses.license_scopes: kind and file-name rules)."""
+    scopes = _scopes_udf(lc.permissive_list, lc.blueoak_lead_is_permissive)
+    rows = scans.select(C.REPO_NAME, C.SNAPSHOT_ID, F.explode(scopes(F.col(C.PATH), F.col(EVIDENCE))).alias("s"))
+    return rows.groupBy(C.REPO_NAME, C.SNAPSHOT_ID, F.col("s")[DIR].alias(DIR)).agg(
+        F.collect_set(F.col("s")[LICENSES]).alias(LICENSES),
+        F.collect_set(F.col("s")[EVIDENCE]).alias(EVIDENCE))
+
+
+def _scopes_udf(permissive_list, lead_is_permissive: bool):
+    @F.pandas_udf(SCOPE_TYPE)
+    def scopes(paths: pd.Series, evidence: pd.Series) -> pd.Series:
+        tables = L.load_tables(permissive_list, lead_is_permissive)
+        out = []
+        for path, found in zip(paths, evidence, strict=True):
+            pairs = [(e["id"], e["kind"]) for e in found] if found is not None else []
+            out.append([{DIR: scope, LICENSES: spdx_id, EVIDENCE: L.evidence_entry(kind, spdx_id, path)}
+                        for scope, spdx_id, kind in L.license_scopes(path, pairs, tables)])
+        return pd.Series(out, dtype=object)
+
+    return scopes
 
 
 def license_dir(path: Column) -> Column:
@@ -112,82 +184,123 @@ def license_dir(path: Column) -> Column:
     return F.regexp_extract(path, r"^(.*)/[^/]*$", 1)
 
 
-def _scan_batches(batches: Iterator[pa.RecordBatch], timeout: float, max_bytes: int) -> Iterator[pa.RecordBatch]:
+def _scan_batches(batches: Iterator[pa.RecordBatch], options: L.ScanOptions) -> Iterator[pa.RecordBatch]:
     for batch in batches:
         data = batch.to_pydict()
         out = {name: [] for name in _SCAN_ARROW.names}
-        for blob_id, text in zip(data[C.BLOB_ID], data[C.CONTENT], strict=True):
-            result = L.scan_license_text(text, timeout, max_bytes)
-            out[C.BLOB_ID].append(blob_id)
-            out[LICENSES].append(list(result.licenses))
+        for key, text in zip(data[NORM_KEY], data[C.CONTENT], strict=True):
+            started = time.perf_counter()
+            result = L.scan_license_text(text, options=options)
+            out[NORM_KEY].append(key)
+            out[EVIDENCE].append([{"id": i, "kind": k} for i, k in result.evidence])
             out[SCAN_STATUS].append(result.status)
             out[SCAN_ERROR].append(result.error)
+            out[SCAN_APPROX].append(result.approximate)
+            out[SCAN_SECONDS].append(time.perf_counter() - started)
         yield pa.RecordBatch.from_pydict(out, schema=_SCAN_ARROW)
 
 
 def _record_scan_metrics(scans: DataFrame, ctx: StageContext) -> None:
-    """One small action on the checkpointed scans: license files by status (and error class)."""
-    rows = scans.groupBy(SCAN_STATUS, SCAN_ERROR).count().collect()
+    """One small action on the checkpointed scans: license files by status, scan cost and reuse.
+
+    Scan seconds are summed in the workers, one text at a time: they are core-seconds, so
+    license files per core-second is the scan's throughput per core, start-up excluded. Texts
+    whose scan an incremental run reused cost nothing here: they count as files, not as texts
+    scanned or seconds.
+    """
+    per_text = scans.groupBy(NORM_KEY).agg(
+        F.count(F.lit(1)).alias("files"), F.first(SCAN_STATUS).alias(SCAN_STATUS),
+        F.first(SCAN_ERROR).alias(SCAN_ERROR), F.first(SCAN_APPROX).alias(SCAN_APPROX),
+        F.first(SCAN_SECONDS).alias(SCAN_SECONDS), F.first(REUSED).alias(REUSED))
+    scanned = ~F.col(REUSED)
+    rows = per_text.groupBy(SCAN_STATUS, SCAN_ERROR, SCAN_APPROX).agg(
+        F.sum("files").alias("files"), F.sum(F.when(scanned, F.col("files"))).alias("files_scanned"),
+        F.count(F.when(scanned, 1)).alias("texts"),
+        F.sum(F.when(scanned, F.col(SCAN_SECONDS))).alias("seconds")).collect()
     by_status = {status: 0 for status in L.SCAN_STATUSES}
     errors: dict[str, int] = {}
+    files = files_scanned = texts = approximate = 0
+    seconds = 0.0
     for row in rows:
-        by_status[row[SCAN_STATUS]] += row["count"]
+        by_status[row[SCAN_STATUS]] += row["files"]
+        files += row["files"]
+        files_scanned += row["files_scanned"] or 0
+        texts += row["texts"]
+        approximate += row["texts"] if row[SCAN_APPROX] else 0
+        seconds += row["seconds"] or 0.0
         if row[SCAN_ERROR] is not None:
-            errors[row[SCAN_ERROR]] = errors.get(row[SCAN_ERROR], 0) + row["count"]
-    ctx.metric("license_files", sum(by_status.values()))
+            errors[row[SCAN_ERROR]] = errors.get(row[SCAN_ERROR], 0) + row["files"]
+    ctx.metric("license_files", files)
     ctx.metric("license_files_by_scan_status", by_status)
     ctx.metric("license_scan_errors", dict(sorted(errors.items())))
+    ctx.metric("license_texts_scanned", texts)
+    # a file whose normalised text was already scanned in this run (or reused) is a cache hit
+    ctx.metric("license_scan_cache_hit_ratio", round(1 - texts / files, 4) if files else 0.0)
+    ctx.metric("license_scan_approximate_share", round(approximate / texts, 4) if texts else 0.0)
+    ctx.metric("license_scan_core_seconds", round(seconds, 3))
+    ctx.metric("license_files_per_core_second", round(files_scanned / seconds, 2) if seconds else None)
 
 
 def ancestor_dirs(path: F.Column) -> F.Column:
-    """"a/b/c.py" -> ["", "a", "a/b"]: the directories whose license files cover the file."""
+    """"a/b/c.py" -> ["", "a", "a/b", "a/b/c.py"]: the scopes whose license files cover the file
+    (its folders, and the path itself for a license file named for a part, LICENSE.python)."""
     parts = F.split(path, "/")
     return F.transform(
-        F.sequence(F.lit(0), F.size(parts) - 1),
+        F.sequence(F.lit(0), F.size(parts)),
         lambda n: F.array_join(F.slice(parts, 1, n), "/"),
     )
 
 
-def path_licenses(files: DataFrame, scans: DataFrame) -> DataFrame:
-    """(repo, snapshot, path, _path_licenses) for files with a license file above them."""
+def path_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
+    """(repo, snapshot, path, _path_licenses, _path_evidence) for files a license scope covers."""
     keys = [C.REPO_NAME, C.SNAPSHOT_ID]
-    by_dir = scans.groupBy(*keys, DIR).agg(F.flatten(F.collect_list(LICENSES)).alias(LICENSES))
+    by_dir = scopes.groupBy(*keys, DIR).agg(
+        F.flatten(F.collect_list(LICENSES)).alias(LICENSES), F.flatten(F.collect_list(EVIDENCE)).alias(EVIDENCE))
     return (
         files.select(*keys, C.PATH, F.explode(ancestor_dirs(F.col(C.PATH))).alias(DIR))
         .join(by_dir, [*keys, DIR])
         .groupBy(*keys, C.PATH)
-        .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list(LICENSES)))).alias(PATH_LICENSES))
+        .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list(LICENSES)))).alias(PATH_LICENSES),
+             F.array_sort(F.array_distinct(F.flatten(F.collect_list(EVIDENCE)))).alias(PATH_EVIDENCE))
     )
 
 
 def classify(files: DataFrame, by_path: DataFrame, lc: LicensesConfig) -> DataFrame:
-    """Adds detected_licenses (path rule + the file's own SPDX headers) and license_type."""
+    """Adds detected_licenses (path rule + the file's own SPDX headers), license_type and
+    license_evidence (kind:id:source of each decided id; kept on rejects only)."""
     head = F.substring(F.col(C.CONTENT), 1, lc.spdx_header_chars)
     # Only files that name an SPDX id ship their head to Python; the rest send a null.
     header = F.when(F.instr(head, SPDX_MARKER) > 0, head)
     decide = _classifier(lc.permissive_list, lc.blueoak_lead_is_permissive, lc.copyleft_overrides_gha)
     joined = files.join(by_path, [C.REPO_NAME, C.SNAPSHOT_ID, C.PATH], "left")
-    result = decide(F.col(C.GHA_LICENSE_ID), F.col(PATH_LICENSES), header)
-    columns = [F.col(c) for c in files.columns if c not in (C.DETECTED_LICENSES, C.LICENSE_TYPE)]
+    result = decide(F.col(C.GHA_LICENSE_ID), F.col(PATH_LICENSES), F.col(PATH_EVIDENCE), header)
+    drop = (C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE)
+    columns = [F.col(c) for c in files.columns if c not in drop]
     return joined.select(
         *columns,
         result[C.DETECTED_LICENSES].alias(C.DETECTED_LICENSES),
         result[C.LICENSE_TYPE].alias(C.LICENSE_TYPE),
+        result[C.LICENSE_EVIDENCE].alias(C.LICENSE_EVIDENCE),
     )
 
 
 def _classifier(permissive_list, lead_is_permissive: bool, copyleft_overrides_gha: bool):
     @F.pandas_udf(RESULT_TYPE)
-    def decide(gha: pd.Series, found: pd.Series, header: pd.Series) -> pd.DataFrame:
+    def decide(gha: pd.Series, found: pd.Series, evidence: pd.Series, header: pd.Series) -> pd.DataFrame:
         tables = L.load_tables(permissive_list, lead_is_permissive)
-        detected, types = [], []
-        for gha_id, ids, text in zip(gha, found, header, strict=True):
+        detected, types, why = [], [], []
+        for gha_id, ids, entries, text in zip(gha, found, evidence, header, strict=True):
             own = L.spdx_header_ids(text, tables) if isinstance(text, str) else ()
             ids = L.merge_ids(ids if ids is not None else (), own)
             detected.append(ids)
             gha_id = gha_id if isinstance(gha_id, str) else None  # pandas may hand a null as NaN
             types.append(L.license_type(gha_id, ids, tables, copyleft_overrides_gha))
-        return pd.DataFrame({C.DETECTED_LICENSES: detected, C.LICENSE_TYPE: types})
+            entries = list(entries) if entries is not None else []
+            entries += [L.evidence_entry("header", x, "") for x in own]
+            if gha_id:
+                entries.append(L.evidence_entry("github", gha_id, ""))
+            why.append(sorted(set(entries)))
+        return pd.DataFrame({C.DETECTED_LICENSES: detected, C.LICENSE_TYPE: types, C.LICENSE_EVIDENCE: why})
 
     return decide
 
@@ -197,24 +310,22 @@ def check(cfg: Config) -> None:
     L.load_tables(cfg.licenses.permissive_list, cfg.licenses.blueoak_lead_is_permissive)
 
 
-# Bump when codecurate's own handling of a scan changes (codecurate.text.licenses.scan_license_text):
-# stored scans of earlier runs are then recomputed, not reused.
-RESULTS_VERSION = 1
+# Bump when codecurate's own handling of a scan changes (codecurate.text.licenses: scan_license_text,
+# evidence kinds, normalise_license_text): stored scans of earlier runs are then recomputed.
+RESULTS_VERSION = 2
 
 
-def _scan_versions(cfg: Config) -> dict[str, str | int]:
-    return {"scancode-toolkit": metadata.version("scancode-toolkit"), "codecurate.licenses": RESULTS_VERSION}
-
-
-# The scan of a license file depends on its text (blob_id) and two keys, nothing else: the
-# path rule and license_type are joins and table lookups redone on every run (cheap).
+# A scan depends on the normalised text (the key: texts differing only in copyright lines share
+# one scan, within a run and across runs) and on the scan options, nothing else: the scopes,
+# the path rule and license_type are joins and table lookups redone on every run (cheap), so
+# a changed permissive list or Blue Oak tier reuses every scan.
 RESULTS = ContentResults(
-    key=(C.BLOB_ID,),
+    key=(NORM_KEY,),
     results=tuple(_SCAN_ARROW)[1:],
-    compute=lambda texts, cfg: scan_texts(texts, cfg.licenses),
-    config=lambda cfg: {"scan_timeout_seconds": cfg.licenses.scan_timeout_seconds,
-                        "max_license_file_bytes": cfg.licenses.max_license_file_bytes},
-    versions=_scan_versions,
+    compute=lambda blobs, cfg: scan_texts(blobs, cfg.licenses),
+    config=lambda cfg: dataclasses.asdict(scan_options(cfg.licenses)),
+    versions=lambda cfg: {"scancode-toolkit": metadata.version("scancode-toolkit"),
+                          "codecurate.licenses": RESULTS_VERSION},
 )
 
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, reject_columns=REJECT_COLUMNS,

@@ -2,6 +2,13 @@
 
 Runs right after extract, so an opted-out repository can never win a dedup survivor slot; the
 release re-checks the list before publishing.
+
+The list is matched as a Spark join, never as a set in the driver or a literal IN list: Spark
+reads it (one entry a line, parsed by codecurate.text.optout.parse_entry), and the distinct
+repository names of the files (their keys from codecurate.text.optout.repo_keys) are joined
+with it. Only distinct names are keyed and joined, then joined back to the files by name:
+a 10M-entry list costs a shuffle of names, not of file contents (benchmark:
+python -m codecurate.dev.bench --only optout).
 """
 
 from __future__ import annotations
@@ -9,40 +16,81 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pyarrow as pa
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from codecurate import columns as C
 from codecurate.config import Config
 from codecurate.reasons import DropReason
-from codecurate.spark.arrow import map_in_arrow
+from codecurate.spark.arrow import map_in_arrow, map_to_arrow
 from codecurate.stages.base import Stage, StageContext, mark_dropped
-from codecurate.text.optout import OptOutList, excluded, read_optout_list
+from codecurate.text.optout import MalformedEntry, OptOutSummary, check_optout_list, parse_entry, repo_keys
 
 NAME = "optout"
 REQUIRES = (C.REPO_NAME,)
 _FLAG = "_opted_out"
+_ENTRY = "_optout_entry"
+_ENTRY_SCHEMA = pa.schema([(_ENTRY, pa.string())])
+_KEYS = (pa.field("_optout_repo", pa.string()), pa.field("_optout_owner", pa.string()))
 
 
-def load_list(cfg: Config) -> OptOutList:
-    return read_optout_list(cfg.optout.list) if cfg.optout.list else OptOutList.empty()
+def load_list(cfg: Config) -> OptOutSummary:
+    """Validate the configured list (every line) and fingerprint it; nothing is kept in memory."""
+    return check_optout_list(cfg.optout.list)
 
 
-def with_opted_out(files: DataFrame, optouts: OptOutList, flag: str) -> DataFrame:
-    """`files` plus a boolean column `flag`: the shared predicate, run per Arrow batch."""
+def optout_entries(spark: SparkSession, path: str) -> DataFrame:
+    """The list as a frame of distinct entries (lowercase `owner` or `owner/repo`), read by Spark."""
 
-    def flag_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def parse(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            yield batch.append_column(flag, excluded(batch.column(C.REPO_NAME), optouts))
+            entries = []
+            for line in batch.column("value").to_pylist():
+                try:
+                    entries.append(parse_entry(line))
+                except MalformedEntry:  # load_list rejected the list at start-up already
+                    entries.append(None)
+            yield pa.RecordBatch.from_pydict({_ENTRY: entries}, schema=_ENTRY_SCHEMA)
 
-    return map_in_arrow(files, flag_batches, (pa.field(flag, pa.bool_(), nullable=False),))
+    lines = spark.read.text(str(path))
+    return map_to_arrow(lines, parse, _ENTRY_SCHEMA).filter(F.col(_ENTRY).isNotNull()).distinct()
+
+
+def with_opted_out(files: DataFrame, entries: DataFrame | None, flag: str) -> DataFrame:
+    """`files` plus a boolean column `flag` (never null): the opt-out predicate as a join.
+
+    Same answers as codecurate.text.optout.excluded: the lowercased name is a listed
+    `owner/repo`, or its owner (before the first '/') a listed `owner`; a null name is not.
+    """
+    if entries is None:
+        return files.withColumn(flag, F.lit(False))
+
+    def keys(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            lower, owner = repo_keys(batch.column(C.REPO_NAME))
+            yield batch.append_column(_KEYS[0], lower).append_column(_KEYS[1], owner)
+
+    names = map_in_arrow(files.select(C.REPO_NAME).distinct(), keys, _KEYS)
+    repos = entries.filter(F.col(_ENTRY).contains("/")).select(
+        F.col(_ENTRY).alias("_optout_repo"), F.lit(True).alias("_by_repo"))
+    owners = entries.filter(~F.col(_ENTRY).contains("/")).select(
+        F.col(_ENTRY).alias("_optout_owner"), F.lit(True).alias("_by_owner"))
+    flagged = (
+        names.join(repos, "_optout_repo", "left").join(owners, "_optout_owner", "left")
+        .select(C.REPO_NAME, (F.coalesce(F.col("_by_repo"), F.lit(False))
+                              | F.coalesce(F.col("_by_owner"), F.lit(False))).alias(flag))
+    )
+    joined = files.join(flagged, files[C.REPO_NAME].eqNullSafe(flagged[C.REPO_NAME]), "left")
+    return joined.select(*[files[c] for c in files.columns],
+                         F.coalesce(flagged[flag], F.lit(False)).alias(flag))
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
-    optouts = load_list(cfg)
-    ctx.metric("optout_list_sha256", optouts.sha256)
-    ctx.metric("optout_entries", len(optouts.owners) + len(optouts.repos))
-    flagged = with_opted_out(files, optouts, _FLAG)
+    summary = load_list(cfg)
+    ctx.metric("optout_list_sha256", summary.sha256)
+    ctx.metric("optout_entries", summary.entries)
+    entries = optout_entries(ctx.spark, cfg.optout.list) if cfg.optout.list else None
+    flagged = with_opted_out(files, entries, _FLAG)
     return mark_dropped(flagged, F.col(_FLAG), DropReason.OPTED_OUT).drop(_FLAG)
 
 

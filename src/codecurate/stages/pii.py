@@ -7,6 +7,7 @@ kind and a dense flag, and its metrics are settings, not measurements of the dat
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from importlib import metadata
 
@@ -24,6 +25,7 @@ from codecurate.stages.base import (
     Stage,
     StageContext,
     content_results,
+    join_results,
     mark_dropped,
     untagged,
 )
@@ -37,7 +39,9 @@ class PiiRedactionError(PipelineError):
 
 _DENSE = "_pii_dense"  # temporary: becomes drop_reason, then dropped
 _REDACTED = "_pii_redacted"  # temporary: the redacted content before it replaces `content`
-_COUNTS_ARROW = pa.map_(pa.string(), pa.int32())
+# kind -> redactions, as (kind, count) pairs sorted by kind. Not an Arrow map: Hugging Face
+# `datasets` has no type for maps and refuses a table that holds one (release format 2).
+_COUNTS_ARROW = pa.list_(pa.struct([("kind", pa.string()), ("count", pa.int32())]))
 ADDS = (pa.field(C.PII_COUNTS, _COUNTS_ARROW),)
 
 
@@ -98,7 +102,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         files = files.drop(C.PII_COUNTS)
     # Redactions by (blob_id, path): an earlier run's are reused (RESULTS).
     redacted = content_results(files, RESULTS, cfg, ctx).withColumnRenamed(C.CONTENT, _REDACTED)
-    joined = files.join(redacted, [C.BLOB_ID, C.PATH], "left")
+    joined = join_results(files, redacted, RESULTS.key)
     tagged = joined.select(*[F.col(_REDACTED).alias(c) if c == C.CONTENT else F.col(c) for c in files.columns],
                            C.PII_COUNTS, _DENSE)
     if pii.dense_reject:
@@ -120,11 +124,9 @@ RESULTS_VERSION = 1
 
 
 def _redaction_config(cfg: Config) -> dict:
-    """Every pii key that changes a redaction or the dense flag (dense_reject acts on the flag)."""
-    pii = cfg.pii
-    return {"emails": pii.emails, "ip_addresses": pii.ip_addresses, "secrets": pii.secrets,
-            "keep_example_emails": pii.keep_example_emails, "max_line_chars": pii.max_line_chars,
-            "dense_fraction": pii.dense_fraction, "dense_min_lines": pii.dense_min_lines}
+    """Every pii key but dense_reject, which acts on the stored dense flag: a key added later
+    invalidates stored redactions until it is listed here as not changing them."""
+    return {k: v for k, v in dataclasses.asdict(cfg.pii).items() if k != "dense_reject"}
 
 
 # A redaction depends on the content and the path (detect-secrets' filters read file names:

@@ -70,3 +70,33 @@ REPO_METADATA = pa.schema([
     ("default_branch", pa.string()), ("gha_language", pa.string()),
     ("gha_created_at", TS), ("gha_event_created_at", TS),
 ])
+
+# Hash-like columns and their hex length (None: any even length, e.g. an alias branch's target
+# is the hex of a branch name). The public export writes them as lowercase hex strings; an
+# export that keeps SWH's binary form (raw bytes) is accepted and converted to hex once, when
+# the table is read.
+HASH_COLUMNS: dict[str, dict[str, int | None]] = {
+    "origin": {"id": 40},
+    "origin_visit_status": {"snapshot": 40},
+    "snapshot": {"id": 40},
+    "snapshot_branch": {"snapshot_id": 40, "target": None},
+    "release": {"id": 40, "target": 40},
+    "revision": {"id": 40, "directory": 40},
+    "revision_history": {"id": 40, "parent_id": 40},
+    "revision_extra_headers": {"id": 40},
+    "directory": {"id": 40},
+    "directory_entry": {"directory_id": 40, "target": 40},
+    "content": {"sha1": 40, "sha1_git": 40, "sha256": 64, "blake2s256": 64},
+    "skipped_content": {"sha1": 40, "sha1_git": 40, "sha256": 64, "blake2s256": 64},
+}
+
+# The hash columns extract joins on or publishes: a sample of their values is checked at
+# start-up (the others are converted from the binary form if need be, but not used).
+CHECKED_HASH_COLUMNS = {
+    "origin_visit_status": ("snapshot",),
+    "snapshot_branch": ("snapshot_id", "target"),
+    "revision": ("id", "directory"),
+    "directory_entry": ("directory_id", "target"),
+    "content": ("sha1", "sha1_git"),
+    "skipped_content": ("sha1_git",),
+}

@@ -7,7 +7,9 @@ scripts/gen_permissive_list.py into configs/data/licenses/; see PROVENANCE.md th
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,6 +83,98 @@ def is_license_file(path: str) -> bool:
     stem = stem.strip("-_ ")
     return (stem.startswith(LICENSE_NAME_WORDS) or stem.endswith(LICENSE_NAME_WORDS)
             or LICENSE_NAME_STEM.match(stem) is not None)
+
+
+# --- what a license file covers ----------------------------------------------------------------
+
+# Extensions that say "a text", not "a part": LICENSE.txt covers its folder, LICENSE.python does not.
+TEXT_EXTENSIONS = frozenset("txt text md markdown rst adoc asciidoc org html htm rtf".split())
+# Qualifiers that still mean the whole folder: COPYING.LESSER, THIRD-PARTY-NOTICES, LICENSE-CODE.
+# Third-party bundles stay folder-wide: a GPL text bundled there covers code we cannot locate.
+WHOLE_FOLDER_QUALIFIERS = frozenset(
+    "lesser library code source src software third-party third_party thirdparty 3rdparty "
+    "third-party-notices dependencies deps bundled vendor vendored all full".split()
+)
+# Documentation and content licenses (Creative Commons, GNU FDL): next to a code license in the
+# same file they cover the documentation folders only ("The documentation portion of X is
+# supplied under CC BY-SA 4.0"); alone in a file they cover its folder like any license.
+DOC_LICENSE = re.compile(r"^(?:LicenseRef-scancode-)?(?:cc-by|gfdl|fdl)", re.IGNORECASE)
+DOC_FOLDERS = ("doc", "docs", "documentation")
+# Names of files that exist to state a license (not READMEs, NOTICEs or AUTHORS).
+DEDICATED_WORDS = ("copying", "license", "licence", "licenses", "licences")
+
+
+def _name_parts(path: str) -> tuple[str, str]:
+    """("license", "python") for LICENSE.python; ("license", "") for LICENSE.txt."""
+    name = path.rsplit("/", 1)[-1].lower()
+    stem, dot, ext = name.rpartition(".")
+    if dot and ext in TEXT_EXTENSIONS:
+        name = stem
+    for word in sorted(LICENSE_NAME_WORDS, key=len, reverse=True):
+        if name.startswith(word):
+            return word, name[len(word):].strip("-_. ")
+        if name.endswith(word):
+            return word, name[: -len(word)].strip("-_. ")
+    return "", name
+
+
+def license_file_part(path: str, tables: LicenseTables) -> str | None:
+    """The part a license file is named for (LICENSE.python -> "python", fonts-LICENSE.txt ->
+    "fonts"), or None when it covers its whole folder (LICENSE, LICENSE-MIT, COPYING.LESSER)."""
+    word, qualifier = _name_parts(path)
+    if not word or not qualifier or qualifier in WHOLE_FOLDER_QUALIFIERS:
+        return None
+    if LICENSE_NAME_STEM.match(qualifier) or qualifier in tables.aliases:
+        return None  # named for a license (LICENSE-APACHE, COPYING.GPL3), not for a part
+    if re.fullmatch(r"[v\d._-]+", qualifier) or "." in qualifier:
+        return None  # a version (LICENSE_1_0.txt) or a second extension
+    return qualifier
+
+
+def is_dedicated_license_file(path: str) -> bool:
+    """LICENSE, COPYING, LICENSE-MIT.txt, gpl.txt: a file whose purpose is to state a license."""
+    word, _ = _name_parts(path)
+    if word in DEDICATED_WORDS:
+        return True
+    stem = path.rsplit("/", 1)[-1].lower().partition(".")[0].strip("-_ ")
+    return LICENSE_NAME_STEM.match(stem) is not None
+
+
+def _join_dir(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
+
+
+def license_scopes(path: str, evidence: Iterable[tuple[str, str]], tables: LicenseTables
+                   ) -> list[tuple[str, str, str]]:
+    """(scope, SPDX id, evidence kind) for what a license file at `path` decides.
+
+    A scope is a folder ("" for the repository root) or a file path: it covers itself and
+    everything under it. Grants (texts, clear notices, SPDX tags) decide; references decide only
+    in a dedicated license file that holds nothing else (a LICENSE reading "GPL-3.0-or-later").
+    """
+    evidence = sorted(set(evidence))
+    decided = [(i, k) for i, k in evidence if k in GRANTS]
+    dedicated = is_dedicated_license_file(path)
+    if not decided and dedicated:
+        decided = [(i, k) for i, k in evidence if k == REFERENCE]
+    elif dedicated:
+        # "The documentation portion of X is supplied under CC BY-SA 4.0" is a ScanCode reference
+        # unless worded exactly like a known rule; in a license file it still licenses the docs.
+        decided += [(i, k) for i, k in evidence if k == REFERENCE and DOC_LICENSE.match(i)]
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    part = license_file_part(path, tables)
+    scopes = [_join_dir(folder, part), path] if part else [folder]
+    code = [(i, k) for i, k in decided if not DOC_LICENSE.match(i)]
+    docs = [(i, k) for i, k in decided if DOC_LICENSE.match(i)]
+    in_docs = any(d in DOC_FOLDERS for d in folder.lower().split("/"))
+    doc_scopes = [_join_dir(folder, d) for d in DOC_FOLDERS] if code and not part and not in_docs else scopes
+    return ([(scope, i, k) for i, k in code for scope in scopes]
+            + [(scope, i, k) for i, k in docs for scope in doc_scopes])
+
+
+def evidence_entry(kind: str, spdx_id: str, source: str) -> str:
+    """One line of a reject's license_evidence: "text:GPL-3.0-only:vendor/COPYING"."""
+    return f"{kind}:{spdx_id}:{source}"
 
 
 # --- the tables --------------------------------------------------------------------------------
@@ -212,11 +306,36 @@ SCAN_ERROR = "error"  # ScanCode raised: the file counts as undetected
 SCAN_STATUSES = (SCAN_OK, SCAN_NONE, SCAN_TIMEOUT, SCAN_ERROR)
 
 
+# Evidence kinds, from ScanCode's own classification of the rule behind each match
+# (licensedcode.models.Rule: is_license_text / _notice / _reference / _tag / _intro / _clue).
+TEXT = "text"  # a license text (full or a large part of it)
+NOTICE = "notice"  # a notice that grants a license: "This program is free software ... GPL ..."
+TAG = "tag"  # an explicit identifier: SPDX-License-Identifier lines
+REFERENCE = "reference"  # a name, URL, short mention ("under the GPL"), a non-SPDX tag ("License: MIT")
+EVIDENCE_KINDS = (TEXT, NOTICE, TAG, REFERENCE)
+GRANTS = (TEXT, NOTICE, TAG)  # kinds that decide wherever they are found
+
+
 @dataclass(frozen=True)
 class ScanResult:
-    licenses: tuple[str, ...]  # SPDX ids, sorted
+    licenses: tuple[str, ...]  # every SPDX id ScanCode's detections name, sorted
     status: str
     error: str | None = None  # exception class name, for metrics; never file content
+    # (SPDX id, evidence kind) pairs that may decide, sorted; intros and clues are left out
+    evidence: tuple[tuple[str, str], ...] = ()
+    approximate: bool = False  # the approximate matcher ran (the exact pass left text unexplained)
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How much ScanCode work a license text gets; see LicensesConfig for the defaults' reasons."""
+
+    timeout_seconds: float = 30.0
+    max_bytes: int = 512 * 1024
+    approximate_min_unexplained: int = 3
+    approximate_max_bytes: int = 64 * 1024
+    min_text_coverage: float = 50.0
+    min_notice_relevance: int = 80
 
 
 class _ScanCode:
@@ -239,6 +358,9 @@ class _ScanCode:
         spdx = lic.spdx_license_key if lic is not None else None
         return spdx or f"LicenseRef-scancode-{key}"
 
+    def spdx_ids(self, expression: str) -> list[str]:
+        return [self.spdx_id(key) for key in self.licensing.license_keys(expression)]
+
 
 _scancode: _ScanCode | None = None
 
@@ -257,26 +379,139 @@ def cap_text(text: str, max_bytes: int) -> str:
     return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
 
 
-def scan_license_text(text: str, timeout_seconds: float, max_bytes: int) -> ScanResult:
-    from licensedcode.detection import detect_licenses
+# --- one scan per normalised text --------------------------------------------------------------
 
+# A copyright or author statement: "Copyright (c) 2019 Jane", "(C) 2020-2024 ACME", "© Foo",
+# "Copyright 2001 by X", "Author: Y", "All rights reserved." -- but never a line that also
+# speaks of a license ("Copyright (c) 2020 X, licensed under the GPL" keeps its words).
+_COPYRIGHT_LINE = re.compile(
+    r"^[\s#*/;!-]*(?:(?:copyright|\(c\)|©)\s*(?:\(c\)|©|\d{4}|by\b|[a-z]+ \d{4})"
+    r"|(?:authors?|maintainers?|written by|contributors?)\s*[:=]|all rights reserved\.?\s*$)",
+    re.IGNORECASE,
+)
+_LICENSE_WORDS = re.compile(r"licen[cs]|gpl|\bmit\b|bsd|apache|mozilla|public domain|permission|terms",
+                            re.IGNORECASE)
+_SPACES = re.compile(r"[ \t\f\v]+")
+
+
+def normalise_license_text(text: str) -> str:
+    """The cache key's text: copyright/author lines dropped, whitespace collapsed, lower case.
+
+    Forks and vendored copies repeat a LICENSE with only the holder or year changed; those
+    lines are not license evidence (ScanCode reports them as copyrights, not licenses), so two
+    such files share one scan. ScanCode itself scans an original text, not this one: removing a
+    line from the middle of a license text would break its exact matchers.
+    """
+    lines = []
+    for line in text.splitlines():
+        line = _SPACES.sub(" ", line).strip().lower()
+        if _COPYRIGHT_LINE.match(line) and not _LICENSE_WORDS.search(line):
+            continue
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def normalised_key(text: str | None, max_bytes: int) -> str:
+    """sha1 of the normalised capped text: equal keys get one ScanCode scan per run."""
+    return hashlib.sha1(normalise_license_text(cap_text(text or "", max_bytes)).encode("utf-8")).hexdigest()
+
+
+def _match_kind(match, options: ScanOptions) -> str | None:
+    """The evidence kind of one ScanCode match, or None when it can never decide."""
+    rule = match.rule
+    if rule.is_license_text:
+        return TEXT if match.coverage() >= options.min_text_coverage else REFERENCE
+    if rule.is_license_notice:
+        # ScanCode's small rules (< 15 tokens: "under the GPL", "is licensed under the BSD
+        # license") are mentions as often as grants: a history, a compatibility footnote.
+        clear = not rule.is_small and rule.relevance >= options.min_notice_relevance
+        return NOTICE if clear and match.coverage() >= options.min_text_coverage else REFERENCE
+    if rule.is_license_tag:
+        return TAG if match.matcher == SPDX_MATCHER else REFERENCE
+    if rule.is_license_reference:
+        return REFERENCE
+    return None  # intros ("licensed under the following terms") and clues ("GPL-compatible")
+
+
+SPDX_MATCHER = "1-spdx-id"  # licensedcode.match_spdx_lid: SPDX-License-Identifier lines
+
+
+def _match(sc: _ScanCode, text: str, approximate: bool, deadline: float):
+    from licensedcode import query as Q
+
+    qry = Q.build_query(query_string=text, idx=sc.index)
+    if not qry:
+        return None, []
+    high = frozenset(qry.high_matchables)
+    matches = sc.index.match_query(qry, approximate=approximate, deadline=deadline)
+    return high, matches
+
+
+def _detections(sc: _ScanCode, matches):
+    """ScanCode's own grouping of matches into detections (licensedcode.detection.detect_licenses)."""
+    from licensedcode.detection import LicenseDetection, group_matches, process_detections
+
+    groups = [LicenseDetection.from_matches(matches=group) for group in group_matches(license_matches=matches)]
+    return list(process_detections(detections=groups, licensing=sc.licensing))
+
+
+def scan_license_text(text: str, timeout_seconds: float = 30.0, max_bytes: int = 512 * 1024,
+                      options: ScanOptions | None = None) -> ScanResult:
+    """ScanCode's exact matchers (hash, SPDX ids, Aho-Corasick) first; the approximate matcher
+    only when they leave at least `approximate_min_unexplained` legalese tokens unexplained.
+
+    ScanCode itself runs its approximate matcher when even one legalese token is left; 3 is the
+    smallest number of legalese tokens a ScanCode rule needs to match (min_high_matched_length
+    of its small rules), so fewer cannot change a detection. On 233 license files of installed
+    packages the exact pass cost 1/15 of the full detection and agreed on 212; every file where
+    they differed had at least 2 tokens unexplained (a reworded "documentation portion ... CC
+    BY-SA" paragraph: 7). Found by `make bench`: "exact-first vs full approximate".
+    """
+    options = options or ScanOptions(timeout_seconds=timeout_seconds, max_bytes=max_bytes)
     sc = scancode()
-    text = cap_text(text or "", max_bytes)
+    text = cap_text(text or "", options.max_bytes)
     if not text.strip():
         return ScanResult((), SCAN_NONE)
-    deadline = time.time() + timeout_seconds  # ScanCode wants an absolute time
-    found: set[str] = set()
+    deadline = time.time() + options.timeout_seconds  # ScanCode wants an absolute time
+    approximate = False
     try:
-        for detection in detect_licenses(index=sc.index, query_string=text, deadline=deadline):
-            # Detections without an expression are ScanCode's low-confidence "clues".
-            if detection.license_expression:
-                for key in sc.licensing.license_keys(detection.license_expression):
-                    found.add(sc.spdx_id(key))
+        high, matches = _match(sc, text, approximate=False, deadline=deadline)
+        detections = _detections(sc, matches) if matches else []
+        if high is not None and len(high - _covered(matches)) >= options.approximate_min_unexplained:
+            approximate = True
+            # A huge file (a 5 MB bundle) gets the approximate pass on its head only; the rest
+            # keeps its exact matches (the approximate matcher's cost grows with the text).
+            head = cap_text(text, options.approximate_max_bytes)
+            _, matches = _match(sc, head, approximate=True, deadline=deadline)
+            detections = _detections(sc, matches) if matches else []
+            if len(head) < len(text):
+                # No deadline here: the exact pass is bounded by max_bytes (~0.5 s for 600 KB),
+                # and a deadline spent by the approximate pass must not hide a GPL in the tail.
+                _, tail = _match(sc, text[len(head):], approximate=False, deadline=sys.maxsize)
+                detections += _detections(sc, tail) if tail else []
     except Exception as err:  # ScanCode's failure modes are not a documented exception set
-        return ScanResult((), SCAN_ERROR, type(err).__name__)
-    if time.time() > deadline:
-        return ScanResult(tuple(sorted(found)), SCAN_TIMEOUT)
-    return ScanResult(tuple(sorted(found)), SCAN_OK if found else SCAN_NONE)
+        return ScanResult((), SCAN_ERROR, type(err).__name__, approximate=approximate)
+    found: set[str] = set()
+    evidence: set[tuple[str, str]] = set()
+    for detection in detections:
+        # Detections without an expression are ScanCode's low-confidence "clues".
+        if not detection.license_expression:
+            continue
+        found.update(sc.spdx_ids(detection.license_expression))
+        for match in detection.matches:
+            kind = _match_kind(match, options)
+            if kind is not None:
+                evidence.update((spdx_id, kind) for spdx_id in sc.spdx_ids(match.rule.license_expression))
+    status = SCAN_TIMEOUT if time.time() > deadline else SCAN_OK if found else SCAN_NONE
+    return ScanResult(tuple(sorted(found)), status, evidence=tuple(sorted(evidence)), approximate=approximate)
+
+
+def _covered(matches) -> set[int]:
+    covered: set[int] = set()
+    for match in matches:
+        covered.update(match.qspan)
+    return covered
 
 
 def merge_ids(*groups: Iterable[str]) -> list[str]:

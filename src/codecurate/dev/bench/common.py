@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from pyspark.sql import DataFrame
@@ -30,3 +31,24 @@ def sample_files(ctx) -> DataFrame | None:
     kept = files.filter(F.col(C.DROP_REASON).isNull()).drop(C.DROP_REASON).localCheckpoint()
     ctx._sample_files = kept
     return kept
+
+
+def site_packages_files(limit: int, suffixes: tuple[str, ...] = (".py",)) -> list[tuple[str, str]]:
+    """(path, text) of real files of the installed packages, up to `limit` characters: a spread
+    of packages (shuffled with a fixed seed), the same every run."""
+    import pyarrow
+
+    root = Path(pyarrow.__file__).resolve().parents[1]  # site-packages
+    paths = sorted(p for p in root.rglob("*") if p.suffix in suffixes and p.is_file())
+    random.Random(0).shuffle(paths)
+    files, total = [], 0
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        files.append((str(path.relative_to(root)), text))
+        total += len(text)
+        if total >= limit:
+            break
+    return files

@@ -36,7 +36,7 @@ def run(ctx) -> None:
     from codecurate.stages.extract import BLOB_SCHEMA, blob_reader
 
     content = read_export(ctx.spark, str(export))["content"].select(
-        F.col("sha1").alias("_blob"), "length", "data").filter(F.col("length") <= cfg.extract.max_file_bytes)
+        F.col("sha1").alias("_blob"), F.col("sha1_git").alias("_git"), "length", "data").filter(F.col("length") <= cfg.extract.max_file_bytes)
     # Four passes over the sample's blobs, so Python worker start-up does not dominate the figure.
     copies = ctx.spark.range(4).withColumnRenamed("id", "_copy")
     content = content.crossJoin(copies).drop("_copy").repartition(ctx.cores * 4).cache()

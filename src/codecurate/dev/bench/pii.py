@@ -8,15 +8,13 @@ compared as (file, line, type, value) sets; only their counts are printed, never
 
 from __future__ import annotations
 
-import random
 import re
 import time
-from pathlib import Path
 
 from codecurate import columns as C
 from codecurate.config import Config
 from codecurate.dev.bench import pii_cases
-from codecurate.dev.bench.common import sample_files
+from codecurate.dev.bench.common import sample_files, site_packages_files
 from codecurate.stages import pii as stage
 from codecurate.stages.base import StageContext
 from codecurate.text import pii
@@ -25,25 +23,6 @@ from codecurate.text import pii
 COMPARE_BYTES = 2_000_000
 SITE_PACKAGES_BYTES = 6_000_000
 _CREDENTIAL_WORDS = re.compile(r"(?i)password|secret|token|api_?key")
-
-
-def _site_packages_files(limit: int) -> list[tuple[str, str]]:
-    import detect_secrets
-
-    root = Path(detect_secrets.__file__).resolve().parents[1]
-    paths = sorted(root.glob("*/**/*.py"))
-    random.Random(0).shuffle(paths)  # a spread of packages, the same every run
-    files, total = [], 0
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        files.append((str(path.relative_to(root)), text))
-        total += len(text)
-        if total >= limit:
-            break
-    return files
 
 
 def _take(files, limit):
@@ -104,7 +83,7 @@ def run(ctx) -> None:
         print(f"bench pii: sample export unusable ({type(err).__name__}); using site-packages")
     source = "sample"
     if not files:
-        files, source = _site_packages_files(SITE_PACKAGES_BYTES), "site-packages"
+        files, source = site_packages_files(SITE_PACKAGES_BYTES), "site-packages"
     size = sum(len(text) for _, text in files)
     print(f"bench pii input: {len(files)} files, {size / 1e6:.1f} MB ({source})")
     pii._detect_secrets()  # configure once, outside the timings
