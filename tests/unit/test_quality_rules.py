@@ -128,6 +128,9 @@ def test_measurements():
     assert q.encoded_chars("A" * 64) == 64
     assert q.encoded_chars("\\u0041" * 8) == 48
     assert q.encoded_chars("\\u0041" * 7) == 0
+    # 40 bytes "0x1f" joined by a comma and a no-break space: 40 x 4 + 39 x 2 characters
+    assert q.encoded_chars("é " + ",\u00a0".join(["0x1f"] * 40)) == 238
+    assert q.encoded_chars("é" + "A" * 63 + "é" + "A" * 64) == 64
 
 
 def test_batch_gives_reason_values():
@@ -149,7 +152,8 @@ def test_language_rules_table(tmp_path):
 
 
 def test_fast_encoded_scan_equals_the_plain_patterns():
-    """The look-behind and hex-stretch shortcuts give the same spans as StarCoder2's regexes."""
+    """The character-class runs and hex stretches give the same spans as StarCoder2's regexes,
+    on ASCII text and on text with non-ASCII letters and whitespace (the regex's \\s takes both)."""
     import random
     import re
 
@@ -166,6 +170,9 @@ def test_fast_encoded_scan_equals_the_plain_patterns():
 
     rng = random.Random(15)
     pieces = ["0x1f", ", ", " ", "\\x2e", "de", "ad", "\\u00e9", "\n", "g", "Zm9v", "==", "_", "x", "1", "-"]
+    wide = pieces + ["\u00a0", "\u2028", "é", "\x1c", "日"]
     for _ in range(300):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 120)))
+        assert q.encoded_chars(text) == reference(text), repr(text)
+        text = "".join(rng.choice(wide) for _ in range(rng.randint(0, 120)))
         assert q.encoded_chars(text) == reference(text), repr(text)

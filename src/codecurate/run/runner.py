@@ -178,7 +178,9 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     repo_counts = None
     if repo_rejects is not None:
         repo_rejects.write.option("compression", "zstd").parquet(str(run.dir.repo_rejects(name)))
-        repo_counts = dict(repo_rejects.groupBy(C.DROP_REASON).count().collect())
+        # Counted from what was written: the frame itself would be computed a second time.
+        written = ctx.spark.read.parquet(str(run.dir.repo_rejects(name)))
+        repo_counts = dict(written.groupBy(C.DROP_REASON).count().collect())
     return {"rows": counts, "repos": repo_counts}
 
 

@@ -231,6 +231,10 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
     """
     x = cfg.extract
     entries = export["directory_entry"].select("directory_id", "name", "type", "target", "perms")
+    # Entries and name bytes per directory, computed once: the cap check of every level reads
+    # this (one row per directory) instead of scanning directory_entry again.
+    sizes = ctx.checkpoint(entries.groupBy("directory_id").agg(
+        F.count(F.lit(1)).alias("_n"), F.sum(F.coalesce(F.length("name"), F.lit(0))).alias("_name_bytes")))
     # _seen: 64-bit hashes of the directories above (root included), to spot a directory that
     # contains itself; at most max_depth (64) longs a row.
     frontier = ctx.checkpoint(
@@ -242,17 +246,20 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
     bad: list[DataFrame] = []
     depth = 0
     while True:
-        totals, over = _over_cap(frontier, entries, totals, x.max_entries_per_origin,
+        totals, over = _over_cap(frontier, sizes, totals, x.max_entries_per_origin,
                                  x.max_path_bytes_per_origin, ctx)
         bad.append(over)
         frontier = frontier.join(over, "_root", "left_anti")
-        level = frontier.join(entries, frontier["_dir"] == entries["directory_id"])
         name, valid = _name_checks("name")
-        level = level.select(
-            "_root", "type", "target", "perms", "_seen", valid.alias("_valid"),
+        # Each level is materialised once: its files, its other entries and the next frontier
+        # are all read from it, so directory_entry is scanned once per level, not once per use
+        # (the lazy version re-ran every level's join when the final union was written).
+        level = ctx.checkpoint(frontier.join(entries, frontier["_dir"] == entries["directory_id"]).select(
+            "_root", F.coalesce(F.col("type"), F.lit("")).alias("_kind"), "target", "perms", "_seen",
+            valid.alias("_valid"),
             F.concat(F.col("_prefix"), F.when(valid, name).otherwise(_printable("name"))).alias(C.PATH),
-        )
-        kind = F.coalesce(F.col("type"), F.lit(""))
+        ))
+        kind = F.col("_kind")
         files = level.filter(kind == "file").select(
             "_root", C.PATH, "target", "perms",
             F.when(~F.col("_valid"), F.lit(DropReason.INVALID_PATH.value)).alias("_walk_reason"))
@@ -271,10 +278,9 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
         found += [files, others, unenterable]
         if depth + 1 > x.max_depth:
             break
-        frontier = ctx.checkpoint(
-            dirs.filter(F.col("_valid") & ~cycle).select(
-                "_root", F.col("target").alias("_dir"), F.concat(F.col(C.PATH), F.lit("/")).alias("_prefix"),
-                F.array_append("_seen", F.xxhash64("target")).alias("_seen")))
+        frontier = dirs.filter(F.col("_valid") & ~cycle).select(
+            "_root", F.col("target").alias("_dir"), F.concat(F.col(C.PATH), F.lit("/")).alias("_prefix"),
+            F.array_append("_seen", F.xxhash64("target")).alias("_seen"))
         if frontier.isEmpty():
             break
         depth += 1
@@ -287,21 +293,18 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
         rejected = rejected.unionByName(frame)
     # one reason per root: tree_cycle before tree_too_large (alphabetical = this order)
     rejected = ctx.checkpoint(rejected.groupBy("_root").agg(F.min("_bad").alias("_bad")))
-    return result.join(rejected, "_root", "left_anti"), rejected
+    # Materialised: the files, the empty-tree check and the repository rejects all read it.
+    return ctx.checkpoint(result.join(rejected, "_root", "left_anti")), rejected
 
 
-def _over_cap(frontier: DataFrame, entries: DataFrame, totals: DataFrame | None,
+def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None,
               max_entries: int, max_bytes: int, ctx: StageContext) -> tuple[DataFrame, DataFrame]:
     """(running totals including the next level, roots the next level would take over a cap).
 
     The next level lists, per frontier row, every entry of its directory: per root that is
     sum(copies x entries) rows and sum(prefix bytes x entries + copies x name bytes) path bytes,
-    computed from per-directory counts without building the level.
+    computed from the per-directory counts (`sizes`) without building the level.
     """
-    wanted = frontier.select(F.col("_dir").alias("directory_id")).distinct()
-    sizes = (entries.join(wanted, "directory_id", "left_semi").groupBy("directory_id")
-             .agg(F.count(F.lit(1)).alias("_n"),
-                  F.sum(F.coalesce(F.length("name"), F.lit(0))).alias("_name_bytes")))
     copies = frontier.groupBy("_root", "_dir").agg(
         F.count(F.lit(1)).alias("_copies"), F.sum(F.octet_length("_prefix")).alias("_prefix_bytes"))
     level = (copies.join(sizes, copies["_dir"] == sizes["directory_id"]).groupBy("_root")
@@ -353,8 +356,11 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     visits, no_visit = _latest_full_visits(export)
     unknown = export["origin_visit_status"].filter(~F.col("status").isin(*KNOWN_VISIT_STATUSES))
     ctx.metric("unknown_visit_statuses", sorted(r[0] for r in unknown.select("status").distinct().limit(20).collect()))
-    visits = _with_metadata(visits, export)
+    # Materialised (one row per origin): the chosen branches and every repository reject
+    # derive from it, and recomputing the visit and metadata windows each time cost ~10 s.
+    visits = ctx.checkpoint(_with_metadata(visits, export))
     chosen, no_branch = _resolve_branches(visits, export)
+    chosen = ctx.checkpoint(chosen)
     repos, no_revision = _with_revisions(chosen, export)
     repos = ctx.checkpoint(_mark_duplicate_repos(repos))
 
