@@ -176,7 +176,7 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
     if previous is None:
         todo, reused = rows, None
     else:
-        wanted = rows.select(*key).distinct()
+        wanted = sizes.select(*key)  # the distinct keys, from the aggregation already planned
         reused = previous.select(*names).join(wanted, key, "left_semi").withColumn(REUSED, F.lit(True))
         todo = rows.join(reused.select(*key), key, "left_anti")
     computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
