@@ -36,8 +36,8 @@ test-fast: setup
 bench: setup
 	$(PY) -m codecurate.dev.bench
 
-# The whole pipeline on a ~1.1 GB, 160k-file generated export (built once into out/scale-1100,
-# ~3 min), local[2], default config; per-stage figures at the end. Not part of `make test`.
+# The whole pipeline on a ~1.1 GB, 170k-file generated export (built once into out/scale-1100,
+# ~75 s), local[2], default config; per-stage figures at the end. Not part of `make test`.
 SCALE ?= 1100
 bench-scale: setup
 	$(PY) -m codecurate.dev.bench.scale --scale $(SCALE)

@@ -267,6 +267,18 @@ class PiiConfig:
 
 
 @dataclass(frozen=True)
+class IncrementalConfig:
+    # A previous run directory or release (`codecurate run --incremental-from PATH`): every
+    # per-content answer of that run whose inputs, config keys and detector versions are
+    # unchanged is reused, the rest computed. None: compute everything.
+    previous: str | None = None
+    # near_dedup in an incremental run: a file the earlier release published keeps its place
+    # and a new near-duplicate of it is dropped (dup_of names it), so a published file does
+    # not vanish because a copy with more stars appeared. false: survivors as in a full run.
+    keep_published: bool = True
+
+
+@dataclass(frozen=True)
 class TrackingConfig:
     enabled: bool = False  # log each published release to MLflow (the `tracking` extra)
     uri: str = ""  # MLflow tracking URI, e.g. file:///srv/mlruns or http://mlflow:5000; "": MLflow's default
@@ -290,6 +302,7 @@ class Config:
     pii: PiiConfig = field(default_factory=PiiConfig)
     decontaminate: DecontaminateConfig = field(default_factory=DecontaminateConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))
@@ -301,7 +314,8 @@ class Config:
 
 # Config sections/keys that say where or how a run happens, not what it publishes: they change
 # neither a run's identity nor the release version (codecurate.ops.versioning).
-IGNORED_SECTIONS = ("spark", "output", "input", "tracking")
+# `incremental` is a path: the run identity records the earlier run's id instead (runner).
+IGNORED_SECTIONS = ("spark", "output", "input", "tracking", "incremental")
 IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("release", "max_shrink"), ("optout", "list"))
 
 
@@ -566,4 +580,5 @@ def _resolve_paths(cfg: Config) -> Config:
         decontaminate=dataclasses.replace(cfg.decontaminate, benchmarks=tuple(
             b if b.path.startswith(PACKAGE_PREFIX) else dataclasses.replace(b, path=_absolute(b.path))
             for b in cfg.decontaminate.benchmarks)),
+        incremental=dataclasses.replace(cfg.incremental, previous=_absolute(cfg.incremental.previous)),
     )

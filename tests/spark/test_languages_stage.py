@@ -1,6 +1,7 @@
 """The languages stage on a small inline frame inside Spark."""
 
 import dataclasses
+import hashlib
 
 import pytest
 
@@ -22,8 +23,10 @@ ROWS = [
 
 
 def _frame(spark):
+    rows = [(hashlib.sha1(content.encode()).hexdigest(), *row) for row in ROWS
+            for content in [row[1]]]
     return spark.createDataFrame(
-        ROWS, f"{C.PATH} string, {C.CONTENT} string, {C.EXTENSION} string"
+        rows, f"{C.BLOB_ID} string, {C.PATH} string, {C.CONTENT} string, {C.EXTENSION} string"
     )
 
 

@@ -9,7 +9,7 @@ from pyspark.sql import types as T
 from codecurate import columns as C
 from codecurate.config import Config, LicensesConfig
 from codecurate.stages import licenses as stage
-from codecurate.stages.base import StageContext
+from codecurate.stages.base import REUSED, StageContext
 
 COMMON = Path("/usr/share/common-licenses")
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
@@ -191,3 +191,31 @@ def test_scan_timeouts_are_counted_not_fatal(spark):
     out = stage.run(files, Config(licenses=LicensesConfig(scan_timeout_seconds=1e-9)), ctx)
     assert sorted(r[C.PATH] for r in out.collect()) == ["LICENSE", "docs/COPYING", "main.py"]
     assert ctx.metrics["license_files_by_scan_status"] == {"ok": 0, "none": 0, "timeout": 2, "error": 0}
+
+
+def test_a_later_run_reuses_scans_by_normalised_text(spark):
+    """Run N scans an MIT license. Run N+1 has a fork whose LICENSE differs in its copyright line
+    only (another blob, the same normalised text) and a GPL file: only the GPL text is scanned."""
+    mit, gpl3 = _text("attrs-*.dist-info/licenses/LICENSE"), _text(COMMON / "GPL-3")
+    fork = mit.replace("Copyright (c) 2015 Hynek Schlawack and the attrs contributors",
+                       "Copyright (c) 2024 Somebody Else")
+    assert fork != mit
+    first = _files(spark, [("o/r", "s1", "LICENSE", None, mit), ("o/r", "s1", "a.py", None, "a = 1")])
+    earlier = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None)
+    stage.run(first, Config(), earlier).collect()
+    _, stored = earlier.stored_results
+    store = stored.select(*stage.RESULTS.key, *[f.name for f in stage.RESULTS.results])  # as the runner writes it
+
+    second = _files(spark, [
+        ("f/fork", "s2", "LICENSE", None, fork), ("f/fork", "s2", "b.py", None, "b = 1"),
+        ("g/gpl", "s3", "COPYING", None, gpl3), ("g/gpl", "s3", "c.c", None, "int c;"),
+    ])
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None,
+                       previous_results=lambda spec: store)
+    got = _by_path(stage.run(second, Config(), ctx))
+    assert got["b.py"] == (["MIT"], "permissive", None)
+    assert got["c.c"] == (["GPL-3.0-only"], "non_permissive", "license_non_permissive")
+    _, now = ctx.stored_results
+    assert sorted(r[REUSED] for r in now.collect()) == [False, True]
+    assert ctx.metrics["license_files"] == 2
+    assert ctx.metrics["license_texts_scanned"] == 1  # the GPL; the fork's MIT scan was reused

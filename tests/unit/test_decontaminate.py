@@ -229,3 +229,20 @@ def test_renaming_really_changes_the_code(humaneval):
     assert "def has_close_elements(numbers_v: List[float], threshold_v: float) -> bool:" in renamed
     assert "for idx_v, elem_v in enumerate(numbers_v):" in renamed
     assert dc.normalise(fields["canonical_solution"]) not in dc.normalise(renamed)
+
+
+def test_counting_is_not_a_copy(humaneval):
+    """Tables of number names and lists of round floats are everywhere in real code: on the
+    scale corpus they made a sympy printer and a keras test look like HumanEval/105 and /4."""
+    index = dc.build_index([("humaneval", [(t, f, x) for t, fs in humaneval.items() for f, x in fs.items()])],
+                           n=DEFAULTS.ngram, threshold=DEFAULTS.ngram_threshold,
+                           min_ngrams=DEFAULTS.min_ngrams, min_chars=DEFAULTS.min_chars)
+    names = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    table = "DIGIT_NAMES = {\n" + "".join(f"    {i}: {n!r},\n" for i, n in enumerate(names, 1)) + "}\n"
+    printer = table + "\n\ndef spell(number):\n    return ' '.join(DIGIT_NAMES[int(d)] for d in str(number))\n"
+    floats = "def test_mean():\n    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])\n" \
+             "    assert mean(x) == 3.5\n    y = np.array([3.0, 2.0, 3.0, 4.0])\n    assert mean(y) == 3.0\n"
+    assert index.match(printer) is None
+    assert index.match(floats) is None
+    assert dc.is_counting(("1", "one", "2", "two", "3", "three"))
+    assert not dc.is_counting(("for", "i", "in", "range", "1", "10"))

@@ -104,3 +104,14 @@ def test_tree_and_commit_ids_are_the_ones_git_computes(tmp_path):
             "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
     assert git("commit-tree", tree, "-m", "import owner/name") == revision[0]
     assert json.dumps(sorted(writer.heads)) == '["owner/name"]'
+
+
+def test_near_duplicate_edits_code_but_not_license_terms():
+    from codecurate.dev.scale import near_duplicate
+
+    code = b"\n".join(b"x%d = %d" % (i, i) for i in range(12))
+    edited = near_duplicate(code, "pkg/mod.py", "team 7", 4)
+    assert edited != code and b"# team 7 3" in edited
+    terms = b"Redistribution and use in source and binary forms\nare permitted provided that\n" * 6
+    for path in ("LICENSE", "pkg/licenses/LICENSE-dep.txt", "COPYING.md"):
+        assert near_duplicate(terms, path, "team 7", 4) == terms

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
 DEV_COMMAND_MODULES = (
     "codecurate.dev.gitimport",  # import-git
     "codecurate.dev.sample",  # sample
+    "codecurate.dev.nextexport",  # next-export
 )
 
 

@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("diff", help="print the changelog between two releases")
     p.add_argument("old", type=Path)
     p.add_argument("new", type=Path)
+    p.add_argument("--files", action="store_true",
+                   help="list every file only one release has (names files, opted-out ones included: "
+                   "for the operator, e.g. to compare an incremental run with a full one)")
     p.set_defaults(func=_diff)
 
     p = subparsers.add_parser("patch-optout", help="next patch release without newly opted-out repositories")
@@ -79,6 +82,8 @@ def _diff(args: argparse.Namespace) -> int:
     from codecurate.release import changelog, manifest
 
     print(changelog.changelog(args.old, args.new, manifest.read(args.new)))
+    if args.files:
+        print("\n".join(["## Files only in one release", "", *changelog.file_changes(args.old, args.new)]))
     return EXIT_OK
 
 

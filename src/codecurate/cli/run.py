@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from codecurate.config import ALL_STAGES, load_config
@@ -23,7 +24,11 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config, args.overrides)
+    overrides = list(args.overrides)
+    if args.incremental_from:
+        # JSON is YAML: the path stays a string whatever it looks like ("yes", "1.0").
+        overrides.append(f"incremental.previous={json.dumps(args.incremental_from)}")
+    cfg = load_config(args.config, overrides)
     console.configure(args.console)
     if args.no_release:
         from codecurate.ops.schedule import check_output_root
@@ -55,6 +60,10 @@ def register(sub) -> None:
     run.add_argument("--no-release", action="store_true", help="stop after the last stage")
     run.add_argument("--version", help="release version: MAJOR.MINOR.PATCH, or 'auto' to derive it from "
                      "the last release (default: release.version)")
+    run.add_argument("--incremental-from", metavar="PATH",
+                     help="a previous run directory or release: reuse its per-content results (license "
+                     "scans, languages, quality verdicts, MinHash signatures, PII redactions, benchmark "
+                     "matches) where inputs are unchanged (config: incremental.previous)")
     run.add_argument("--allow-shrink", action="store_true",
                      help="publish even if the release is empty or lost more than release.max_shrink "
                      "of the previous release's rows or bytes")

@@ -104,6 +104,7 @@ def card_text(built: dict[str, Any]) -> str:
         + " `detected_licenses` and `license_type` are published with every file: check them "
         "against your use. `no_license` files carry no license grant; whether to use them is your call.",
         "",
+        *_incremental_section(release, config),
         "## How to load", "",
         "From this directory (`one_language`: the files of one `data/<language>/` folder):", "",
         *snippets.card_section(language_dir),
@@ -120,6 +121,33 @@ def card_text(built: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _incremental_section(release: dict[str, Any], config: dict[str, Any]) -> list[str]:
+    """How an incremental release was made, and its near-dedup policy, in the card."""
+    reuse = release.get("reuse") or {}
+    if not reuse.get("from_run"):
+        return []
+    keep = (config.get("incremental") or {}).get("keep_published", True)
+    lines = ["## Incremental release", "",
+             f"Made from run `{reuse['from_run']}`: per-content results whose inputs, settings and "
+             "detector versions were unchanged (license scans, language detections, quality "
+             "verdicts, MinHash signatures, PII redactions, benchmark matches) were reused, the "
+             "rest computed; the results are those a full run would give.", "",
+             "| stage | reused rows | computed rows | reused bytes | computed bytes |",
+             "|---|---:|---:|---:|---:|"]
+    for stage, c in sorted(reuse.get("stages", {}).items()):
+        lines.append(f"| {stage} | {c['rows_reused']:,} | {c['rows_computed']:,} | "
+                     f"{_human(c['bytes_reused'])} | {_human(c['bytes_computed'])} |")
+    lines.append("")
+    if keep:
+        lines += ["Near-dedup policy: a file the previous release published keeps its place unless "
+                  "it is removed (opt-out, license change, gone from the export); a new file that "
+                  "near-duplicates it is dropped and names it in `dup_of`. No two published files "
+                  "are near-duplicates (estimated Jaccard at or above the threshold). Where a full "
+                  "run would have preferred the new copy (more stars, newer), this release keeps "
+                  "the published one.", ""]
+    return lines
 
 
 def _quality_rules(q: dict[str, Any]) -> dict[str, str]:

@@ -115,3 +115,18 @@ def _optout(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
             f"{patch['rows_removed']} files of {patch['repos_removed']} repositories"
         )
     return lines + [""]
+
+
+def file_changes(old_dir: Path, new_dir: Path) -> list[str]:
+    """Every file in only one of two releases, one line each: "+ repo_name/path blob_id" (only in
+    the new) or "- ..." (only in the old), sorted. For the operator comparing two releases (e.g.
+    an incremental and a full run): it names files, so it never goes into a release's changelog."""
+    old_keys = read_keys(old_dir, manifest.read(old_dir))
+    new_keys = read_keys(new_dir, manifest.read(new_dir))
+    on = [C.REPO_NAME, C.PATH, C.BLOB_ID]
+    lines = []
+    for sign, table in (("+", new_keys.join(old_keys, keys=on, join_type="left anti")),
+                        ("-", old_keys.join(new_keys, keys=on, join_type="left anti"))):
+        for row in table.to_pylist():
+            lines.append(f"{sign} {row[C.REPO_NAME]}/{row[C.PATH]} {row[C.BLOB_ID]}")
+    return sorted(lines, key=lambda line: (line[2:], line[0]))

@@ -39,8 +39,10 @@ def data_sha256(data: dict[str, Any]) -> str:
 
 
 def build(*, version: str, code_version: str, run_id: str | None, previous: str | None,
-          data: dict[str, Any]) -> dict[str, Any]:
-    return {
+          data: dict[str, Any], reuse: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`reuse`: per stage, the per-content answers reused from an earlier run and computed
+    (rows and bytes); a fact about how the run was made, so not part of "data"."""
+    built = {
         "format": FORMAT,
         "release": {
             "version": version,
@@ -52,6 +54,9 @@ def build(*, version: str, code_version: str, run_id: str | None, previous: str 
         },
         "data": data,
     }
+    if reuse is not None:
+        built["release"]["reuse"] = reuse
+    return built
 
 
 def write(manifest: dict[str, Any], release_dir: Path) -> None:

@@ -114,7 +114,7 @@ def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version:
                          version, cfg.release.max_shrink)
         built = manifest.build(
             version=version, code_version=run.get("code_version") or code_version(),
-            run_id=run.get("run_id"), previous=previous, data=data,
+            run_id=run.get("run_id"), previous=previous, data=data, reuse=content_reuse(run, stages),
         )
         publish.finish_release(staging, built, releases_root / previous if previous else None)
     return releases_root / version
@@ -164,6 +164,18 @@ def stage_summaries(run_dir: RunDir, names: list[str]) -> list[tuple[dict[str, A
             raise RunDirError(f"{path}: missing or bad count: {err}") from err
         out.append((raw, summary))
     return out
+
+
+def content_reuse(run: dict[str, Any], stages: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """Per stage with a content-result store: rows and bytes reused from the earlier run vs computed."""
+    earlier = run.get("incremental_from") or {}
+    by_stage = {}
+    for raw, summary in stages:
+        counts = raw.get("content_results")
+        if counts:
+            by_stage[summary["stage"]] = {k: int(counts[k]) for k in
+                                          ("rows_reused", "rows_computed", "bytes_reused", "bytes_computed")}
+    return {"from_run": earlier.get("run_id"), "stages": by_stage}
 
 
 def language_detectors(stages: list[tuple[dict[str, Any], dict[str, Any]]]) -> Any:

@@ -7,6 +7,10 @@
         <stage>/kept/                   Parquet: rows that passed (the next stage's input)
         <stage>/rejects/                Parquet: keys + drop_reason (+ audit columns), never content
         <stage>/repo_rejects/           the source stage only: origins that yielded no file
+        <stage>/content_results/        Parquet: the stage's per-content answers by their key
+                                        (stages with ContentResults), reused by a later run
+        <stage>/content_results.json    their key, config slice, detector versions, fingerprint
+                                        and reuse counts; written after the Parquet
         <stage>/manifest.json           counts, bytes, seconds, metrics; written last
         <stage>/status.json             running (pid, host, cores, progress) or failed (the error's
                                         first line); what `codecurate status` reads before a manifest
@@ -39,6 +43,9 @@ KEPT = "kept"
 REJECTS = "rejects"
 REPO_REJECTS = "repo_rejects"
 CHECKPOINTS = "_checkpoints"
+CONTENT_RESULTS = "content_results"
+CONTENT_RESULTS_FILE = "content_results.json"
+RELEASE_MANIFEST = "manifest.json"  # a release's; read here only for the run id it came from
 SUCCESS_MARKER = "_SUCCESS"  # written by Spark when a Parquet directory is complete
 
 
@@ -130,6 +137,22 @@ class RunDir:
     def manifest_path(self, name: str) -> Path:
         return self.path / name / STAGE_MANIFEST
 
+    def content_results(self, name: str) -> Path:
+        return self.path / name / CONTENT_RESULTS
+
+    def content_results_file(self, name: str) -> Path:
+        return self.path / name / CONTENT_RESULTS_FILE
+
+    def read_content_results_info(self, name: str) -> dict[str, Any] | None:
+        """The stage's store description, or None when the stage wrote no (whole) store."""
+        path = self.content_results_file(name)
+        if not path.exists() or not (self.content_results(name) / SUCCESS_MARKER).exists():
+            return None
+        return read_json(path, f"{path}: missing")
+
+    def write_content_results_info(self, name: str, info: dict[str, Any]) -> None:
+        write_json(self.content_results_file(name), info)
+
     def status_path(self, name: str) -> Path:
         return self.path / name / STAGE_STATUS
 
@@ -170,3 +193,20 @@ class RunDir:
             return False
         return recorded.get("run_fingerprint") == fingerprint and all(
             (part / SUCCESS_MARKER).exists() for part in (self.kept(name), self.rejects(name)))
+
+
+def previous_run(path: Path) -> RunDir:
+    """The run an incremental run reuses: `path` is a run directory, or a release made by a run
+    of the same output root (<root>/releases/<version> -> <root>/runs/<its run_id>)."""
+    path = Path(path)
+    if (path / RUN_FILE).exists():
+        return RunDir(path)
+    release = read_json(path / RELEASE_MANIFEST,
+                        f"{path}: neither a run directory (no {RUN_FILE}) nor a release (no {RELEASE_MANIFEST})")
+    run_id = (release.get("release") or {}).get("run_id")
+    if not run_id:
+        raise RunDirError(f"{path / RELEASE_MANIFEST}: names no run_id")
+    run = RunDir(path.parent.parent / RUNS / run_id)
+    if not run.run_file.exists():
+        raise RunDirError(f"release {path} was made by run {run_id}, but {run.path} is gone")
+    return run

@@ -27,10 +27,10 @@ from codecurate import columns as C
 from codecurate.config import Config, curation_config, redacted
 from codecurate.errors import PipelineError, UsageError
 from codecurate.run.console import StageProgress, console
-from codecurate.run.layout import OutputRoot, RunDir
+from codecurate.run.layout import OutputRoot, RunDir, previous_run
 from codecurate.spark.taskstats import task_time_spread
 from codecurate.stages import registry
-from codecurate.stages.base import Source, Stage, StageContext
+from codecurate.stages.base import INPUT_BYTES, REUSED, ContentResults, Source, Stage, StageContext
 
 
 class ConservationError(PipelineError):
@@ -70,6 +70,12 @@ class Run:
     def run_dir(self) -> Path:
         return self.dir.path
 
+    @property
+    def previous(self) -> RunDir | None:
+        """The earlier run whose per-content answers this one reuses (--incremental-from)."""
+        earlier = self.info.get("incremental_from")
+        return RunDir(Path(earlier["path"])) if earlier else None
+
 
 def prepare_run(spark, cfg: Config, run_id: str | None = None):
     """Check what can be checked before any work, and describe the run: (Run, export)."""
@@ -91,6 +97,12 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
         "optout_sha256": optouts.sha256,
         "code_version": code_version(),
     }
+    previous = previous_run(Path(cfg.incremental.previous)) if cfg.incremental.previous else None
+    if previous is not None:
+        # Reuse does not change what a stage answers, but near_dedup's survivors may depend on
+        # what the earlier release published: an incremental run is a run of its own.
+        identity["incremental_from"] = previous.run_id
+        identity["incremental_keep_published"] = cfg.incremental.keep_published
     run_dir = OutputRoot(Path(cfg.output.root)).run(run_id or fingerprint(identity)[:16])
     info = {
         "run_id": run_dir.run_id,
@@ -106,6 +118,7 @@ def prepare_run(spark, cfg: Config, run_id: str | None = None):
         },
         "optout_sha256": optouts.sha256,
         "stages": list(cfg.stages),
+        "incremental_from": None if previous is None else {"path": str(previous.path), "run_id": previous.run_id},
     }
     return Run(cfg, run_dir, info), export
 
@@ -171,6 +184,58 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     return {"rows": counts, "repos": repo_counts}
 
 
+def _previous_results(spark, run: Run, name: str, spec: ContentResults):
+    """The earlier run's answers for this stage, if they were computed exactly as this run would
+    compute them (same key, config slice and detector versions); else None: compute all."""
+    earlier = run.previous
+    if earlier is None:
+        return None
+    info = earlier.read_content_results_info(name)
+    if info is None:
+        log(f"[{name}] run {earlier.run_id} stored no content results for this stage: computing all")
+        return None
+    wanted = spec.describe(run.cfg)["fingerprint"]
+    if info.get("fingerprint") != wanted:
+        log(f"[{name}] run {earlier.run_id}'s results were computed with other config keys or "
+            "detector versions: computing all")
+        return None
+    return spark.read.parquet(str(earlier.content_results(name)))
+
+
+def _previously_published(spark, run: Run):
+    """The earlier run's published rows (its last stage's kept rows), or None."""
+    earlier = run.previous
+    if earlier is None:
+        return None
+    last = earlier.read_info()["stages"][-1]
+    return spark.read.parquet(str(earlier.kept(last)))
+
+
+def _write_content_results(run: Run, name: str, ctx: StageContext) -> dict[str, Any] | None:
+    """Write the stage's per-content answers (reused and computed) as this run's store; return
+    how many rows and bytes were reused and computed."""
+    from pyspark.sql import functions as F
+
+    if ctx.stored_results is None:
+        return None
+    spec, stored = ctx.stored_results
+    counts = {row[0]: (row[1], row[2] or 0) for row in stored.groupBy(REUSED).agg(
+        F.count(F.lit(1)), F.sum(INPUT_BYTES)).collect()}
+    columns = [*spec.key, *(f.name for f in spec.results)]
+    (stored.select(*columns).write.option("compression", "zstd")
+     .parquet(str(run.dir.content_results(name))))
+    earlier = run.previous
+    reuse = {
+        "from_run": earlier.run_id if earlier is not None else None,
+        "rows_reused": counts.get(True, (0, 0))[0],
+        "rows_computed": counts.get(False, (0, 0))[0],
+        "bytes_reused": counts.get(True, (0, 0))[1],
+        "bytes_computed": counts.get(False, (0, 0))[1],
+    }
+    run.dir.write_content_results_info(name, {**spec.describe(run.cfg), "reuse": reuse})
+    return reuse
+
+
 def _manifest(spark, run: Run, stage: str, rows_in: int | None, counts: dict[str, Any],
               seconds: float, ctx: StageContext) -> dict[str, Any]:
     """The stage manifest, after checking conservation against the rows written."""
@@ -215,7 +280,9 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
         shutil.rmtree(out)  # an interrupted attempt: start this stage over
     out.mkdir(parents=True)
     spark.sparkContext.setCheckpointDir(str(run.dir.checkpoints))
-    ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log)
+    ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log,
+                       previous_results=lambda spec: _previous_results(spark, run, name, spec),
+                       previously_published=lambda: _previously_published(spark, run))
     started = time.monotonic()
     # The job group lets the progress display find this stage's Spark jobs (and the UI group them).
     group = f"codecurate-{run.run_id}-{name}"
@@ -230,6 +297,7 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
             try:
                 tagged, repo_rejects, rows_in = _tag(spark, run, stage, export, ctx)
                 counts = _write_outputs(run, stage, tagged, repo_rejects, ctx)
+                reuse = _write_content_results(run, name, ctx)
                 if getattr(stage, "summarise", None) is not None:
                     ctx.metrics.update(stage.summarise(spark.read.parquet(str(run.dir.rejects(name))), run.cfg))
             except Exception as err:
@@ -237,6 +305,10 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
             seconds = round(time.monotonic() - started, 3)
             ctx.metric("task_time", task_time_spread(spark, group))  # skew: max / median task
             manifest = _manifest(spark, run, name, rows_in, counts, seconds, ctx)
+            if reuse is not None:
+                manifest["content_results"] = reuse
+                log(f"[{name}] content results: {reuse['rows_reused']:,} reused, "
+                    f"{reuse['rows_computed']:,} computed")
     except BaseException as err:  # Ctrl-C too: `codecurate status` should say it stopped
         run.dir.write_status(name, {**status, "state": "failed", "failed_at": _now(),
                                     "error": _first_line(err)})
@@ -308,13 +380,13 @@ def _previous(cfg: Config, stage: str) -> str:
 
 
 def _summary(run: Run) -> None:
-    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'MB in':>9} {'seconds':>8} {'MB/s':>7}"]
+    lines = [f"{'stage':<12} {'in':>10} {'kept':>10} {'rejected':>10} {'MB in':>9} {'seconds':>8} {'MB/s':>7} {'reused':>7}"]
     for stage in run.cfg.stages:
         if run.dir.has_manifest(stage):
             m = run.dir.read_manifest(stage)
             rate = m["bytes_in"] / 1e6 / m["seconds"] if m["seconds"] > 0 else 0.0
             lines.append(f"{stage:<12} {m['rows_in']:>10,} {m['rows_kept']:>10,} "
-                         f"{m['rows_rejected']:>10,} {m['bytes_in'] / 1e6:>9,.1f} {m['seconds']:>8.1f} {rate:>7.2f}")
+                         f"{m['rows_rejected']:>10,} {m['bytes_in'] / 1e6:>9,.1f} {m['seconds']:>8.1f} {rate:>7.2f} {_reuse_ratio(m):>7}")
     lines.append(f"report: {run.dir.report}")
     print("\n".join(lines), flush=True)
 
@@ -327,6 +399,15 @@ def _throughput(manifest: dict[str, Any]) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _reuse_ratio(manifest: dict[str, Any]) -> str:
+    """Share of a stage's per-content answers reused from the earlier run ("-": none stored)."""
+    reuse = manifest.get("content_results")
+    if not reuse:
+        return "-"
+    total = reuse["rows_reused"] + reuse["rows_computed"]
+    return f"{reuse['rows_reused'] / total:.0%}" if total else "0%"
 
 
 def _reading(run: Run, stage: Source | Stage, err: BaseException) -> str:

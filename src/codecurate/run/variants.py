@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 from codecurate.config import TRAINING_STAGES, Config
 from codecurate.run.layout import RunDir
@@ -40,5 +41,13 @@ def raw_branch(run: Run) -> Run:
             # relative: the output root may be moved or mounted elsewhere
             link.symlink_to(os.path.relpath(run.dir.stage(name), link.parent), target_is_directory=True)
     info = dict(run.info, stages=list(cfg.stages), variant=RAW)
+    earlier = run.info.get("incremental_from")
+    if earlier:
+        # An incremental run's raw branch reuses the earlier run's raw branch where it has one:
+        # its stores hold the raw-only files too, and its last stage is what the earlier
+        # release published as raw (near_dedup keeps those in place).
+        earlier_raw = RunDir(Path(earlier["path"]) / BRANCHES / RAW)
+        if earlier_raw.run_file.exists():
+            info["incremental_from"] = {"path": str(earlier_raw.path), "run_id": earlier["run_id"]}
     branch.write_info(info)
     return Run(cfg, branch, info)

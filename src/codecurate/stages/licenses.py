@@ -1,8 +1,9 @@
 """Licenses: ScanCode on license files, SPDX headers, the path rule, license_type, the filter.
 
-1. License-like files (codecurate.text.licenses.is_license_file) go through ScanCode, spread over
-   all cores (ScanCode does 3-6 files/s/core, so skew matters) and checkpointed: the scan is
-   neither repeated by the metric action nor re-run differently (deadlines) on a task retry.
+1. License-like files (codecurate.text.licenses.is_license_file) go through ScanCode, once per
+   normalised text (a later run reuses the scans: RESULTS), spread over all cores (ScanCode
+   does 3-6 files/s/core, so skew matters) and checkpointed: the scan is neither repeated by
+   the metric action nor re-run differently (deadlines) on a task retry.
 2. Path rule: a file gets the licenses of license files in its own directory and every ancestor
    of the same repository snapshot. Each file's ancestor directories are exploded ("", "a",
    "a/b") and joined with license rows keyed by (repo, snapshot, directory), then aggregated back
@@ -13,9 +14,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from functools import partial
+from importlib import metadata
 
 import pandas as pd
 import pyarrow as pa
@@ -27,7 +30,7 @@ from codecurate import columns as C
 from codecurate.config import Config, LicensesConfig
 from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_to_arrow, spark_schema
-from codecurate.stages.base import Stage, StageContext, mark_dropped
+from codecurate.stages.base import REUSED, ContentResults, Stage, StageContext, content_results, mark_dropped
 from codecurate.text import licenses as L
 
 NAME = "licenses"
@@ -73,7 +76,11 @@ SPDX_MARKER = "SPDX-License-Identifier"
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     lc = cfg.licenses
-    scans = ctx.checkpoint(scan_license_files(files, lc))
+    # One small table of license-file blobs with their text keys, read three times below.
+    blobs = ctx.checkpoint(license_blobs(files, lc))
+    # ScanCode answers by normalised text: an earlier run's answers are reused (RESULTS).
+    scanned = content_results(blobs, RESULTS, cfg, ctx)
+    scans = ctx.checkpoint(scan_license_files(files, lc, blobs, scanned))
     _record_scan_metrics(scans, ctx)
     tagged = classify(files, path_licenses(files, license_scopes(scans, lc)), lc)
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
@@ -101,31 +108,53 @@ def _norm_key_udf(max_bytes: int):
     return norm_key
 
 
-def scan_license_files(files: DataFrame, lc: LicensesConfig) -> DataFrame:
-    """One row per license-like file: its path, the evidence ScanCode found, the scan status.
+def license_files(files: DataFrame) -> DataFrame:
+    """The license-like files (codecurate.text.licenses.is_license_file) among `files`."""
+    return files.filter(_is_license_file(F.col(C.PATH)))
+
+
+def license_blobs(files: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """(blob_id, normalised text key, capped text, length_bytes): one row per license-file blob."""
+    # Cut in the JVM first (characters >= bytes/4), to the exact byte cap in Python.
+    head = F.substring(F.col(C.CONTENT), 1, lc.max_license_file_bytes)
+    size = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(None).cast("long")
+    return (license_files(files).select(C.BLOB_ID, head.alias(C.CONTENT), size.alias(C.LENGTH_BYTES))
+            .dropDuplicates([C.BLOB_ID])
+            .withColumn(NORM_KEY, _norm_key_udf(lc.max_license_file_bytes)(F.col(C.CONTENT))))
+
+
+def scan_texts(blobs: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """The scan of each normalised text among `blobs` (license_blobs rows): _SCAN_ARROW.
 
     Each normalised text is scanned once per run, however many files carry it: forks and vendored
     copies repeat the same LICENSE, often with only the copyright line changed, and ScanCode costs
     ~0.01 s (exact pass) to ~1-5 s (approximate pass) a file. Of the texts sharing a key, the one
     with the smallest blob_id is scanned, so the result does not depend on partitioning.
     """
-    located = files.filter(_is_license_file(F.col(C.PATH))).select(
-        C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT)
-    # Cut in the JVM first (characters >= bytes/4), to the exact byte cap in Python.
-    head = F.substring(F.col(C.CONTENT), 1, lc.max_license_file_bytes)
-    blobs = (located.select(C.BLOB_ID, head.alias(C.CONTENT)).dropDuplicates([C.BLOB_ID])
-             .withColumn(NORM_KEY, _norm_key_udf(lc.max_license_file_bytes)(F.col(C.CONTENT))))
     texts = (
         blobs.groupBy(NORM_KEY).agg(F.min_by(C.CONTENT, C.BLOB_ID).alias(C.CONTENT))
         # License files cluster (one repo, one partition); ScanCode is slow: spread them out.
         .repartition(NORM_KEY)
     )
-    scan = partial(_scan_batches, options=scan_options(lc))
-    scanned = map_to_arrow(texts, scan, _SCAN_ARROW)
+    return map_to_arrow(texts, partial(_scan_batches, options=scan_options(lc)), _SCAN_ARROW)
+
+
+def scan_license_files(files: DataFrame, lc: LicensesConfig, blobs: DataFrame | None = None,
+                       scanned: DataFrame | None = None) -> DataFrame:
+    """One row per license-like file: its path, the evidence ScanCode found, the scan status.
+
+    `blobs`, `scanned`: license_blobs and the scans by normalised text, when the caller has them
+    (the stage: reused from an earlier run or computed already); else computed here.
+    """
+    located = license_files(files).select(C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID)
+    if blobs is None:
+        blobs = license_blobs(files, lc)
+    if scanned is None:
+        scanned = scan_texts(blobs, lc).withColumn(REUSED, F.lit(False))
     by_blob = blobs.select(C.BLOB_ID, NORM_KEY).join(scanned, NORM_KEY)
     return located.join(by_blob, C.BLOB_ID).select(
         C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, NORM_KEY, EVIDENCE, SCAN_STATUS, SCAN_ERROR, SCAN_APPROX,
-        SCAN_SECONDS)
+        SCAN_SECONDS, REUSED)
 
 
 def license_scopes(scans: DataFrame, lc: LicensesConfig) -> DataFrame:
@@ -185,22 +214,27 @@ def _record_scan_metrics(scans: DataFrame, ctx: StageContext) -> None:
     """One small action on the checkpointed scans: license files by status, scan cost and reuse.
 
     Scan seconds are summed in the workers, one text at a time: they are core-seconds, so
-    license files per core-second is the scan's throughput per core, start-up excluded.
+    license files per core-second is the scan's throughput per core, start-up excluded. Texts
+    whose scan an incremental run reused cost nothing here: they count as files, not as texts
+    scanned or seconds.
     """
     per_text = scans.groupBy(NORM_KEY).agg(
         F.count(F.lit(1)).alias("files"), F.first(SCAN_STATUS).alias(SCAN_STATUS),
         F.first(SCAN_ERROR).alias(SCAN_ERROR), F.first(SCAN_APPROX).alias(SCAN_APPROX),
-        F.first(SCAN_SECONDS).alias(SCAN_SECONDS))
+        F.first(SCAN_SECONDS).alias(SCAN_SECONDS), F.first(REUSED).alias(REUSED))
+    scanned = ~F.col(REUSED)
     rows = per_text.groupBy(SCAN_STATUS, SCAN_ERROR, SCAN_APPROX).agg(
-        F.sum("files").alias("files"), F.count(F.lit(1)).alias("texts"),
-        F.sum(SCAN_SECONDS).alias("seconds")).collect()
+        F.sum("files").alias("files"), F.sum(F.when(scanned, F.col("files"))).alias("files_scanned"),
+        F.count(F.when(scanned, 1)).alias("texts"),
+        F.sum(F.when(scanned, F.col(SCAN_SECONDS))).alias("seconds")).collect()
     by_status = {status: 0 for status in L.SCAN_STATUSES}
     errors: dict[str, int] = {}
-    files = texts = approximate = 0
+    files = files_scanned = texts = approximate = 0
     seconds = 0.0
     for row in rows:
         by_status[row[SCAN_STATUS]] += row["files"]
         files += row["files"]
+        files_scanned += row["files_scanned"] or 0
         texts += row["texts"]
         approximate += row["texts"] if row[SCAN_APPROX] else 0
         seconds += row["seconds"] or 0.0
@@ -210,11 +244,11 @@ def _record_scan_metrics(scans: DataFrame, ctx: StageContext) -> None:
     ctx.metric("license_files_by_scan_status", by_status)
     ctx.metric("license_scan_errors", dict(sorted(errors.items())))
     ctx.metric("license_texts_scanned", texts)
-    # a file whose normalised text was already scanned in this run is a cache hit
+    # a file whose normalised text was already scanned in this run (or reused) is a cache hit
     ctx.metric("license_scan_cache_hit_ratio", round(1 - texts / files, 4) if files else 0.0)
     ctx.metric("license_scan_approximate_share", round(approximate / texts, 4) if texts else 0.0)
     ctx.metric("license_scan_core_seconds", round(seconds, 3))
-    ctx.metric("license_files_per_core_second", round(files / seconds, 2) if seconds else None)
+    ctx.metric("license_files_per_core_second", round(files_scanned / seconds, 2) if seconds else None)
 
 
 def ancestor_dirs(path: F.Column) -> F.Column:
@@ -288,5 +322,23 @@ def check(cfg: Config) -> None:
     L.load_tables(cfg.licenses.permissive_list, cfg.licenses.blueoak_lead_is_permissive)
 
 
+# Bump when codecurate's own handling of a scan changes (codecurate.text.licenses: scan_license_text,
+# evidence kinds, normalise_license_text): stored scans of earlier runs are then recomputed.
+RESULTS_VERSION = 3  # 3: evidence by section (Files: stanzas, appendices)
+
+
+# A scan depends on the normalised text (the key: texts differing only in copyright lines share
+# one scan, within a run and across runs) and on the scan options, nothing else: the scopes,
+# the path rule and license_type are joins and table lookups redone on every run (cheap), so
+# a changed permissive list or Blue Oak tier reuses every scan.
+RESULTS = ContentResults(
+    key=(NORM_KEY,),
+    results=tuple(_SCAN_ARROW)[1:],
+    compute=lambda blobs, cfg: scan_texts(blobs, cfg.licenses),
+    config=lambda cfg: dataclasses.asdict(scan_options(cfg.licenses)),
+    versions=lambda cfg: {"scancode-toolkit": metadata.version("scancode-toolkit"),
+                          "codecurate.licenses": RESULTS_VERSION},
+)
+
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, reject_columns=REJECT_COLUMNS,
-              check=check)
+              check=check, content_results=RESULTS)

@@ -12,6 +12,7 @@ Files under `min_tokens` tokens get no signature, so they join no component and 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import metadata
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
@@ -22,7 +23,7 @@ from codecurate.config import Config, NearDedupConfig
 from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_to_arrow
 from codecurate.spark.graph import COMPONENT, DST, ID, SRC, GraphError, connected_components
-from codecurate.stages.base import Stage, StageContext, mark_dropped
+from codecurate.stages.base import ContentResults, Stage, StageContext, content_results, mark_dropped
 from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
 from codecurate.text import minhash
 
@@ -33,23 +34,29 @@ SIGNATURE, BANDS, BAND, KEY = "signature", "bands", "band", "key"
 _SIGNED_SCHEMA = pa.schema([(C.BLOB_ID, pa.string()), (SIGNATURE, pa.binary()), (BANDS, pa.list_(pa.int64()))])
 _SCORED_SCHEMA = pa.schema([(SRC, pa.string()), (DST, pa.string()), ("jaccard", pa.float64())])
 _DUP_OF_SNAPSHOT = "_dup_of_snapshot"
+PUBLISHED = "_published_before"  # incremental runs: the blob was in the earlier release
 
 
 def signatures(files: DataFrame, cfg: NearDedupConfig) -> DataFrame:
     """(blob_id, signature, bands) for every file with at least `min_tokens` tokens."""
+    return all_signatures(files, cfg).where(F.col(SIGNATURE).isNotNull())
+
+
+def all_signatures(files: DataFrame, cfg: NearDedupConfig) -> DataFrame:
+    """(blob_id, signature, bands) for every file; null signature and bands under `min_tokens`
+    tokens (stored too, so a later run need not count a short file's tokens again)."""
     bands, rows = minhash.lsh_params(cfg.threshold, cfg.num_perm)
     num_perm, seed, ngram, min_tokens = cfg.num_perm, cfg.seed, cfg.ngram, cfg.min_tokens
 
     def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            ids = batch.column(0).to_pylist()
             sigs = minhash.signatures(batch.column(1).to_pylist(), num_perm, seed, ngram, min_tokens)
-            keep = [i for i, sig in enumerate(sigs) if sig is not None]
             yield pa.RecordBatch.from_arrays(
                 [
-                    pa.array([ids[i] for i in keep], pa.string()),
-                    pa.array([sigs[i] for i in keep], pa.binary()),
-                    pa.array([minhash.band_keys(sigs[i], bands, rows) for i in keep], pa.list_(pa.int64())),
+                    pa.array(batch.column(0).to_pylist(), pa.string()),
+                    pa.array(sigs, pa.binary()),
+                    pa.array([None if sig is None else minhash.band_keys(sig, bands, rows) for sig in sigs],
+                             pa.list_(pa.int64())),
                 ],
                 names=[C.BLOB_ID, SIGNATURE, BANDS],
             )
@@ -81,7 +88,8 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     ctx.metric("lsh_rows", rows)
 
     # The one expensive pass; everything after it reads the checkpoint.
-    signed = ctx.checkpoint(signatures(files, nd))
+    # Signatures by blob_id: an earlier run's are reused (RESULTS); checkpointed by the helper.
+    signed = content_results(files, RESULTS, cfg, ctx).where(F.col(SIGNATURE).isNotNull())
 
     members = signed.select(C.BLOB_ID, F.posexplode(BANDS).alias(BAND, KEY)).distinct()
     buckets = members.groupBy(BAND, KEY).agg(
@@ -110,14 +118,24 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     else:
         edges = ctx.checkpoint(candidates)
 
-    survivors = _survivors(files, edges, signed, nd, survivor_order(cfg.licenses), ctx)
+    order = survivor_order(cfg.licenses)
+    candidates_for_survivor = files
+    published = ctx.previously_published() if ctx.previously_published else None
+    if published is not None and cfg.incremental.keep_published:
+        # Incremental policy: a file the earlier release published keeps its place; a new file
+        # near-duplicating it is the one dropped. Files the earlier release published but this
+        # run no longer has (opted out, relicensed, gone) are not in `files`: they hold nothing.
+        mark = published.select(C.BLOB_ID).distinct().withColumn(PUBLISHED, F.lit(True))
+        candidates_for_survivor = files.join(mark, C.BLOB_ID, "left")
+        order = [F.coalesce(F.col(PUBLISHED), F.lit(False)).desc(), *order]
+    survivors = _survivors(candidates_for_survivor, edges, signed, nd, order, ctx)
     return _tag(files, survivors)
 
 
 def _assign(files: DataFrame, labels: DataFrame, order: list[Column]) -> DataFrame:
     """Per clustered blob, its component's first file in survivor order (the survivor's
     blob_id, repo_name, path and snapshot_id)."""
-    clustered = files.select(*SURVIVOR_COLUMNS).join(
+    clustered = files.select(*SURVIVOR_COLUMNS, *[c for c in (PUBLISHED,) if c in files.columns]).join(
         labels.withColumnRenamed(ID, C.BLOB_ID), C.BLOB_ID)
     best = Window.partitionBy(COMPONENT).orderBy(*order)
     first = (
@@ -195,4 +213,20 @@ def _tag(files: DataFrame, by_blob: DataFrame) -> DataFrame:
         *base, C.DROP_REASON, *[F.when(removed, F.col(c)).alias(c) for c in audit])
 
 
-STAGE = Stage(name=NAME, requires=REQUIRES, apply=run)
+# Bump when codecurate's shingling or MinHash changes (codecurate.text.minhash): stored
+# signatures of earlier runs are then recomputed, not reused.
+RESULTS_VERSION = 1
+
+# A signature depends on the content (blob_id) and the MinHash keys; the threshold sets the
+# band layout stored with it. Clustering and survivors are redone on every run.
+RESULTS = ContentResults(
+    key=(C.BLOB_ID,),
+    results=tuple(_SIGNED_SCHEMA)[1:],
+    compute=lambda rows, cfg: all_signatures(rows.dropDuplicates([C.BLOB_ID]), cfg.near_dedup),
+    config=lambda cfg: {k: getattr(cfg.near_dedup, k) for k in ("num_perm", "seed", "ngram", "min_tokens",
+                                                                "threshold")},
+    versions=lambda cfg: {"datasketch": metadata.version("datasketch"), "numpy": metadata.version("numpy"),
+                          "codecurate.minhash": RESULTS_VERSION},
+)
+
+STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, content_results=RESULTS)

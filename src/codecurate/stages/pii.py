@@ -7,7 +7,9 @@ kind and a dense flag, and its metrics are settings, not measurements of the dat
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from importlib import metadata
 
 import pyarrow as pa
 from pyspark.sql import DataFrame
@@ -17,17 +19,26 @@ from codecurate import columns as C
 from codecurate.config import Config, PiiConfig
 from codecurate.errors import PipelineError
 from codecurate.reasons import DropReason
-from codecurate.spark.arrow import map_in_arrow
-from codecurate.stages.base import Stage, StageContext, mark_dropped, untagged
+from codecurate.spark.arrow import map_to_arrow
+from codecurate.stages.base import (
+    ContentResults,
+    Stage,
+    StageContext,
+    content_results,
+    join_results,
+    mark_dropped,
+    untagged,
+)
 
 NAME = "pii"
-REQUIRES = (C.CONTENT, C.PATH)
+REQUIRES = (C.BLOB_ID, C.CONTENT, C.PATH)
 
 class PiiRedactionError(PipelineError):
     """Redaction failed on a file; the message names the file, never its content."""
 
 
 _DENSE = "_pii_dense"  # temporary: becomes drop_reason, then dropped
+_REDACTED = "_pii_redacted"  # temporary: the redacted content before it replaces `content`
 # kind -> redactions, as (kind, count) pairs sorted by kind. Not an Arrow map: Hugging Face
 # `datasets` has no type for maps and refuses a table that holds one (release format 2).
 _COUNTS_ARROW = pa.list_(pa.struct([("kind", pa.string()), ("count", pa.int32())]))
@@ -73,11 +84,27 @@ def _redact_batches(cfg: PiiConfig):
     return redact_batches
 
 
+_REDACTED_ARROW = pa.schema([
+    (C.BLOB_ID, pa.string()), (C.PATH, pa.string()), (C.CONTENT, pa.string()), *ADDS,
+    pa.field(_DENSE, pa.bool_()),
+])
+
+
+def redact_files(files: DataFrame, cfg: Config) -> DataFrame:
+    """One row per distinct (blob_id, path): redacted content, counts by kind, the dense flag."""
+    distinct = files.select(C.BLOB_ID, C.PATH, C.CONTENT).dropDuplicates([C.BLOB_ID, C.PATH])
+    return map_to_arrow(distinct, _redact_batches(cfg.pii), _REDACTED_ARROW)
+
+
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     pii = cfg.pii
     if C.PII_COUNTS in files.columns:
         files = files.drop(C.PII_COUNTS)
-    tagged = map_in_arrow(files, _redact_batches(pii), ADDS + (pa.field(_DENSE, pa.bool_(), nullable=False),))
+    # Redactions by (blob_id, path): an earlier run's are reused (RESULTS).
+    redacted = content_results(files, RESULTS, cfg, ctx).withColumnRenamed(C.CONTENT, _REDACTED)
+    joined = join_results(files, redacted, RESULTS.key)
+    tagged = joined.select(*[F.col(_REDACTED).alias(c) if c == C.CONTENT else F.col(c) for c in files.columns],
+                           C.PII_COUNTS, _DENSE)
     if pii.dense_reject:
         tagged = mark_dropped(tagged, F.col(_DENSE), DropReason.PII_DENSE)
     else:
@@ -91,4 +118,27 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     return tagged.drop(_DENSE)
 
 
-STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS)
+# Bump when codecurate's own detectors or replacement rules change (codecurate.text.pii): stored
+# redactions of earlier runs are then recomputed, not reused.
+RESULTS_VERSION = 1
+
+
+def _redaction_config(cfg: Config) -> dict:
+    """Every pii key but dense_reject, which acts on the stored dense flag: a key added later
+    invalidates stored redactions until it is listed here as not changing them."""
+    return {k: v for k, v in dataclasses.asdict(cfg.pii).items() if k != "dense_reject"}
+
+
+# A redaction depends on the content and the path (detect-secrets' filters read file names:
+# lock files, swagger files, non-text extensions). The store holds the redacted text and the
+# counts by kind, never a detected value.
+RESULTS = ContentResults(
+    key=(C.BLOB_ID, C.PATH),
+    results=tuple(_REDACTED_ARROW)[2:],
+    compute=redact_files,
+    config=_redaction_config,
+    versions=lambda cfg: {"detect-secrets": metadata.version("detect-secrets"),
+                          "codecurate.pii": RESULTS_VERSION},
+)
+
+STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, content_results=RESULTS)

@@ -13,6 +13,7 @@ it is imported only when the guesslang fallback is asked for, once per Python wo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -176,10 +177,29 @@ _classifier: GuesslangClassifier | None = None
 _lock = threading.Lock()
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 to /dev/null for a while. TensorFlow's C++ side writes start-up lines
+    ("oneDNN custom operations are on", absl's "All log messages before absl::InitializeLog()")
+    straight to the process's stderr whatever TF_CPP_MIN_LOG_LEVEL says, and a Python worker's
+    stderr is the user's console in local mode. Python exceptions still propagate."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def classifier() -> GuesslangClassifier:
     """The per-process classifier, loaded on first use (~4 s), then reused by every batch."""
     global _classifier
     with _lock:
         if _classifier is None:
-            _classifier = GuesslangClassifier()
+            with _native_stderr_silenced():
+                _classifier = GuesslangClassifier()
+                _classifier.classify(["x = 1"])  # the first call logs too (graph set-up)
         return _classifier
