@@ -313,3 +313,96 @@ def test_mentions_and_part_licenses_keep_permissive_repositories(spark):
     assert "text:GPL-2.0-only:THIRD-PARTY-NOTICES.txt" in bundled[C.LICENSE_EVIDENCE]
     assert len(out) == len(rows)  # conservation
     assert ctx.metrics["license_files"] == 12
+
+
+# --- sections: a wheel's bundle list, an appendix's quoted notices (issue 13 part 5) -------------
+
+GPL2_NOTICE = """\
+    This program is free software; you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation; either version 2 of the License, or
+    (at your option) any later version.
+"""
+
+# numpy/scipy/matplotlib-like: the project's own license, then what the binary wheel bundles
+WHEEL_LIKE = BSD + """
+----
+
+The binary wheels of Quux also ship the following libraries:
+
+Name: libgomp
+Files: quux.libs/libgomp*.so
+Description: the OpenMP runtime, linked dynamically
+License: GPL-3.0-or-later WITH GCC-exception-3.1
+
+""" + GPL3
+
+# Pillow-like: the project's own license, then the licenses of the libraries its wheels bundle,
+# one of which says which of *its* parts are GPL
+APPENDIX_LIKE = """\
+The Quux library is distributed under the MIT license:
+
+""" + "{mit}" + """
+
+----
+
+LIBBAR
+
+The libbar command-line tools are not part of the wheels; they are distributed
+under the following terms:
+
+""" + GPL2_NOTICE
+
+# the file's own license is a GPL notice; an MIT text for one helper follows: the GPL decides
+GPL_FIRST = GPL2_NOTICE + """
+-------------------------------------------------------------------------------
+
+The helper script in tools/ was contributed under the MIT license:
+
+""" + "{mit}"
+
+
+def test_wheel_bundle_list_scopes_the_gpl_to_its_files(scancode):
+    result = L.scan_license_text(WHEEL_LIKE)
+    assert ("BSD-3-Clause", L.TEXT) in result.evidence
+    assert not any(L.NEVER_PERMISSIVE.match(i) for i, _ in result.evidence), result.evidence
+    assert ("GPL-3.0-only", L.TEXT, "quux.libs/libgomp*.so") in result.scoped
+
+
+def test_notice_in_an_appendix_is_a_reference(scancode):
+    result = L.scan_license_text(APPENDIX_LIKE.format(mit=_mit()))
+    assert ("MIT", L.TEXT) in result.evidence
+    assert ("GPL-2.0-or-later", L.REFERENCE) in result.evidence
+    first = L.scan_license_text(GPL_FIRST.format(mit=_mit()))
+    assert ("GPL-2.0-or-later", L.NOTICE) in first.evidence
+
+
+def test_sections_in_the_stage(spark):
+    mit = _mit()
+    rows = [
+        ("wheel-like", "LICENSE.txt", WHEEL_LIKE),
+        ("wheel-like", "quux/core.py", "def f():\n    return 1\n"),
+        ("wheel-like", "quux.libs/libgomp-a34b3233.so", "ELF stand-in\n"),
+        ("wheel-like", "quux.libs/libz-9f2e.so", "ELF stand-in\n"),
+        ("appendix-like", "LICENSE", APPENDIX_LIKE.format(mit=mit)),
+        ("appendix-like", "quux/image.py", "x = 1\n"),
+        ("gpl-first", "COPYRIGHT", GPL_FIRST.format(mit=mit)),
+        ("gpl-first", "tools/helper.py", "y = 2\n"),
+    ]
+    files = spark.createDataFrame(
+        [(repo, "s", path, hashlib.sha1(text.encode()).hexdigest(), None, text) for repo, path, text in rows],
+        FILES_SCHEMA).coalesce(1)
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None)
+    out = {(r[C.REPO_NAME], r[C.PATH]): r for r in stage.run(files, Config(), ctx).collect()}
+    kept = {key for key, r in out.items() if r[C.DROP_REASON] is None}
+    assert kept == {
+        ("wheel-like", "LICENSE.txt"), ("wheel-like", "quux/core.py"), ("wheel-like", "quux.libs/libz-9f2e.so"),
+        ("appendix-like", "LICENSE"), ("appendix-like", "quux/image.py"),
+    }
+    assert out[("wheel-like", "quux/core.py")][C.DETECTED_LICENSES] == ["BSD-3-Clause"]
+    gomp = out[("wheel-like", "quux.libs/libgomp-a34b3233.so")]
+    assert "text:GPL-3.0-only:LICENSE.txt" in gomp[C.LICENSE_EVIDENCE]
+    assert out[("appendix-like", "quux/image.py")][C.DETECTED_LICENSES] == ["MIT"]
+    helper = out[("gpl-first", "tools/helper.py")]
+    assert "notice:GPL-2.0-or-later:COPYRIGHT" in helper[C.LICENSE_EVIDENCE]
+    assert len(out) == len(rows)

@@ -26,6 +26,7 @@ SCANS_SCHEMA = T.StructType([
     T.StructField(C.REPO_NAME, T.StringType()),
     T.StructField(C.SNAPSHOT_ID, T.StringType()),
     T.StructField(stage.DIR, T.StringType()),
+    T.StructField(stage.PATTERN, T.StringType()),
     T.StructField(stage.LICENSES, T.ArrayType(T.StringType())),
     T.StructField(stage.EVIDENCE, T.ArrayType(T.StringType())),
 ])
@@ -72,6 +73,8 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("o/r", "s1", "apache/a.py", None, "a = 1"),
         ("o/r", "s1", "own/spdx.c", None, "// SPDX-License-Identifier: EPL-2.0\nint e;"),
         ("o/r", "s1", "own/isc.c", None, "/* SPDX-License-Identifier: ISC */"),
+        ("o/r", "s1", "libs/libgfortran-3a.txt", None, "runtime"),  # a stanza's Files: glob names it
+        ("o/r", "s1", "libs/libm.txt", None, "math"),  # ... not this sibling
         ("o/r", "s2", "main.py", None, "print(2)"),  # another snapshot of the same repo: no licenses
         ("gh/mit", "s3", "vendor/COPYING", "mit", "GPL text"),
         ("gh/mit", "s3", "vendor/v.c", "mit", "int v;"),
@@ -80,11 +83,12 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("gh/noassert", "s5", "app.py", "NOASSERTION", "app = 3"),
     ])
     scans = spark.createDataFrame([
-        ("o/r", "s1", "", ["MIT"], ["text:MIT:LICENSE"]),
-        ("o/r", "s1", "vendor/gpl", ["GPL-3.0-only"], ["text:GPL-3.0-only:vendor/gpl/COPYING"]),
-        ("o/r", "s1", "apache", ["Apache-2.0"], ["text:Apache-2.0:apache/LICENSE"]),
-        ("o/r", "s1", "own/isc.c", ["Apache-2.0"], ["text:Apache-2.0:own/isc.c"]),  # a file's own scope
-        ("gh/mit", "s3", "vendor", ["GPL-2.0-only"], ["text:GPL-2.0-only:vendor/COPYING"]),
+        ("o/r", "s1", "", None, ["MIT"], ["text:MIT:LICENSE"]),
+        ("o/r", "s1", "vendor/gpl", None, ["GPL-3.0-only"], ["text:GPL-3.0-only:vendor/gpl/COPYING"]),
+        ("o/r", "s1", "apache", None, ["Apache-2.0"], ["text:Apache-2.0:apache/LICENSE"]),
+        ("o/r", "s1", "own/isc.c", None, ["Apache-2.0"], ["text:Apache-2.0:own/isc.c"]),  # a file's own scope
+        ("o/r", "s1", "libs", r"^libs/libgfortran.*\.txt$", ["GPL-3.0-or-later"], ["text:GPL-3.0-or-later:LICENSE"]),
+        ("gh/mit", "s3", "vendor", None, ["GPL-2.0-only"], ["text:GPL-2.0-only:vendor/COPYING"]),
     ], SCANS_SCHEMA)
     out = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig())
     got = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: (r[C.DETECTED_LICENSES], r[C.LICENSE_TYPE]) for r in out.collect()}
@@ -100,6 +104,8 @@ def test_path_rule_on_a_hand_built_tree(spark):
         "apache/a.py@s1": (["Apache-2.0", "MIT"], "permissive"),
         "own/spdx.c@s1": (["EPL-2.0", "MIT"], "non_permissive"),
         "own/isc.c@s1": (["Apache-2.0", "ISC", "MIT"], "permissive"),
+        "libs/libgfortran-3a.txt@s1": (["GPL-3.0-or-later", "MIT"], "non_permissive"),
+        "libs/libm.txt@s1": (["MIT"], "permissive"),
         "main.py@s2": ([], "no_license"),
         # a permissive GitHub license does not rescue a vendored GPL folder (copyleft guard) ...
         "vendor/COPYING@s3": (["GPL-2.0-only"], "non_permissive"),

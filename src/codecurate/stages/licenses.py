@@ -42,6 +42,7 @@ REJECT_COLUMNS = (C.DETECTED_LICENSES, C.LICENSE_TYPE)
 
 # Stage-internal columns: never leave the stage.
 DIR = "_license_dir"  # a scope: a folder, or one file's path (LICENSE.python covers itself)
+PATTERN = "_license_pattern"  # a Files: glob under DIR (regex), or null: all of DIR
 LICENSES = "_licenses"
 EVIDENCE = "_evidence"
 PATH_LICENSES = "_path_licenses"
@@ -56,7 +57,8 @@ RESULT = "_license_result"
 
 _SCAN_ARROW = pa.schema([
     (NORM_KEY, pa.string()),
-    (EVIDENCE, pa.list_(pa.struct([("id", pa.string()), ("kind", pa.string())]))),
+    # files: the Files: pattern of the stanza the evidence is in (null: the whole file's)
+    (EVIDENCE, pa.list_(pa.struct([("id", pa.string()), ("kind", pa.string()), ("files", pa.string())]))),
     (SCAN_STATUS, pa.string()), (SCAN_ERROR, pa.string()), (SCAN_APPROX, pa.bool_()),
     (SCAN_SECONDS, pa.float64()),
 ])
@@ -65,8 +67,8 @@ ADDS = (
     pa.field(C.LICENSE_TYPE, pa.string()),
 )
 SCOPE_TYPE = T.ArrayType(T.StructType([
-    T.StructField(DIR, T.StringType()), T.StructField(LICENSES, T.StringType()),
-    T.StructField(EVIDENCE, T.StringType())]))
+    T.StructField(DIR, T.StringType()), T.StructField(PATTERN, T.StringType()),
+    T.StructField(LICENSES, T.StringType()), T.StructField(EVIDENCE, T.StringType())]))
 # What the classifier returns: the columns it adds, and the evidence that decided (rejects only).
 RESULT_TYPE = spark_schema(ADDS + (pa.field(C.LICENSE_EVIDENCE, pa.list_(pa.string())),))
 SPDX_MARKER = "SPDX-License-Identifier"
@@ -160,7 +162,8 @@ def license_scopes(scans: DataFrame, lc: LicensesConfig) -> DataFrame:
     and where (codecurate.text.licenses.license_scopes: kind and file-name rules)."""
     scopes = _scopes_udf(lc.permissive_list, lc.blueoak_lead_is_permissive)
     rows = scans.select(C.REPO_NAME, C.SNAPSHOT_ID, F.explode(scopes(F.col(C.PATH), F.col(EVIDENCE))).alias("s"))
-    return rows.groupBy(C.REPO_NAME, C.SNAPSHOT_ID, F.col("s")[DIR].alias(DIR)).agg(
+    scope = [F.col("s")[DIR].alias(DIR), F.col("s")[PATTERN].alias(PATTERN)]
+    return rows.groupBy(C.REPO_NAME, C.SNAPSHOT_ID, *scope).agg(
         F.collect_set(F.col("s")[LICENSES]).alias(LICENSES),
         F.collect_set(F.col("s")[EVIDENCE]).alias(EVIDENCE))
 
@@ -171,9 +174,15 @@ def _scopes_udf(permissive_list, lead_is_permissive: bool):
         tables = L.load_tables(permissive_list, lead_is_permissive)
         out = []
         for path, found in zip(paths, evidence, strict=True):
-            pairs = [(e["id"], e["kind"]) for e in found] if found is not None else []
-            out.append([{DIR: scope, LICENSES: spdx_id, EVIDENCE: L.evidence_entry(kind, spdx_id, path)}
-                        for scope, spdx_id, kind in L.license_scopes(path, pairs, tables)])
+            found = list(found) if found is not None else []
+            pairs = [(e["id"], e["kind"]) for e in found if e["files"] is None]
+            stanzas = [(e["id"], e["kind"], e["files"]) for e in found if e["files"] is not None]
+            rows = []
+            for scope, spdx_id, kind in L.license_scopes(path, pairs, tables, stanzas):
+                folder, pattern = L.scope_pattern(scope)
+                rows.append({DIR: folder, PATTERN: pattern, LICENSES: spdx_id,
+                             EVIDENCE: L.evidence_entry(kind, spdx_id, path)})
+            out.append(rows)
         return pd.Series(out, dtype=object)
 
     return scopes
@@ -192,7 +201,8 @@ def _scan_batches(batches: Iterator[pa.RecordBatch], options: L.ScanOptions) -> 
             started = time.perf_counter()
             result = L.scan_license_text(text, options=options)
             out[NORM_KEY].append(key)
-            out[EVIDENCE].append([{"id": i, "kind": k} for i, k in result.evidence])
+            out[EVIDENCE].append([{"id": i, "kind": k, "files": None} for i, k in result.evidence]
+                                 + [{"id": i, "kind": k, "files": p} for i, k, p in result.scoped])
             out[SCAN_STATUS].append(result.status)
             out[SCAN_ERROR].append(result.error)
             out[SCAN_APPROX].append(result.approximate)
@@ -254,11 +264,13 @@ def ancestor_dirs(path: F.Column) -> F.Column:
 def path_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
     """(repo, snapshot, path, _path_licenses, _path_evidence) for files a license scope covers."""
     keys = [C.REPO_NAME, C.SNAPSHOT_ID]
-    by_dir = scopes.groupBy(*keys, DIR).agg(
+    by_dir = scopes.groupBy(*keys, DIR, PATTERN).agg(
         F.flatten(F.collect_list(LICENSES)).alias(LICENSES), F.flatten(F.collect_list(EVIDENCE)).alias(EVIDENCE))
+    # A Files: glob (numpy.libs/libgfortran*.so) joins on its folder, then filters by its regex.
     return (
         files.select(*keys, C.PATH, F.explode(ancestor_dirs(F.col(C.PATH))).alias(DIR))
         .join(by_dir, [*keys, DIR])
+        .filter(F.col(PATTERN).isNull() | F.regexp_like(F.col(C.PATH), F.col(PATTERN)))
         .groupBy(*keys, C.PATH)
         .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list(LICENSES)))).alias(PATH_LICENSES),
              F.array_sort(F.array_distinct(F.flatten(F.collect_list(EVIDENCE)))).alias(PATH_EVIDENCE))
@@ -312,7 +324,7 @@ def check(cfg: Config) -> None:
 
 # Bump when codecurate's own handling of a scan changes (codecurate.text.licenses: scan_license_text,
 # evidence kinds, normalise_license_text): stored scans of earlier runs are then recomputed.
-RESULTS_VERSION = 2
+RESULTS_VERSION = 3  # 3: evidence by section (Files: stanzas, appendices)
 
 
 # A scan depends on the normalised text (the key: texts differing only in copyright lines share

@@ -6,6 +6,7 @@ scripts/gen_permissive_list.py into configs/data/licenses/; see PROVENANCE.md th
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import re
@@ -144,14 +145,47 @@ def _join_dir(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
 
 
-def license_scopes(path: str, evidence: Iterable[tuple[str, str]], tables: LicenseTables
-                   ) -> list[tuple[str, str, str]]:
+def license_scopes(path: str, evidence: Iterable[tuple[str, str]], tables: LicenseTables,
+                   scoped: Iterable[tuple[str, str, str]] = ()) -> list[tuple[str, str, str]]:
     """(scope, SPDX id, evidence kind) for what a license file at `path` decides.
 
     A scope is a folder ("" for the repository root) or a file path: it covers itself and
-    everything under it. Grants (texts, clear notices, SPDX tags) decide; references decide only
-    in a dedicated license file that holds nothing else (a LICENSE reading "GPL-3.0-or-later").
+    everything under it; or a glob (scope_pattern). Grants (texts, clear notices, SPDX tags)
+    decide; references decide only in a dedicated license file that holds nothing else (a
+    LICENSE reading "GPL-3.0-or-later"). `scoped`: (id, kind, Files: pattern) from the file's
+    stanzas, which decide for the files they name, relative to the license file's folder.
     """
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    named = [(_stanza_scope(folder, pattern), i, k) for i, k, pattern in sorted(set(scoped))]
+    return _license_scopes(path, evidence, tables) + named
+
+
+def _stanza_scope(folder: str, pattern: str) -> str:
+    """"a/*", "a/**" and "*" name a whole folder; other patterns stay globs."""
+    pattern = re.sub(r"(?:^|/)\*\*?$", "", pattern.strip("/"))
+    return _join_dir(folder, pattern) if pattern else folder
+
+
+GLOB_CHARS = "*?"  # Files: patterns (DEP-5): "*" matches any characters, "/" included
+
+
+def scope_pattern(scope: str) -> tuple[str, str | None]:
+    """(folder to join on, Java/Python regex a path must match, or None) for a scope.
+
+    "numpy.libs/libgfortran*.so" -> ("numpy.libs", "^numpy\\.libs/libgfortran.*\\.so$"). Real
+    paths do not hold "*" or "?" (Windows forbids them); brackets ("pages/[id].tsx") are literal.
+    """
+    cut = min((scope.find(c) for c in GLOB_CHARS if c in scope), default=-1)
+    if cut < 0:
+        return scope, None
+    folder = scope[:cut].rsplit("/", 1)[0] if "/" in scope[:cut] else ""
+    parts = re.split(r"([*?])", scope)
+    regex = "".join(".*" if p == "*" else "." if p == "?" else re.escape(p) for p in parts)
+    return folder, f"^{regex}$"
+
+
+def _license_scopes(path: str, evidence: Iterable[tuple[str, str]], tables: LicenseTables
+                    ) -> list[tuple[str, str, str]]:
     evidence = sorted(set(evidence))
     decided = [(i, k) for i, k in evidence if k in GRANTS]
     dedicated = is_dedicated_license_file(path)
@@ -324,6 +358,9 @@ class ScanResult:
     # (SPDX id, evidence kind) pairs that may decide, sorted; intros and clues are left out
     evidence: tuple[tuple[str, str], ...] = ()
     approximate: bool = False  # the approximate matcher ran (the exact pass left text unexplained)
+    # (SPDX id, evidence kind, Files: pattern) for what a stanza of the file (section_layout)
+    # licenses: those files only, relative to the license file's folder; sorted
+    scoped: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -437,6 +474,94 @@ def _match_kind(match, options: ScanOptions) -> str | None:
 SPDX_MATCHER = "1-spdx-id"  # licensedcode.match_spdx_lid: SPDX-License-Identifier lines
 
 
+# --- sections: a license file's own license, its appendix, its per-file stanzas -----------------
+
+# A line between sections: 3 or more of one of - = * _ ~ ("----", "=====", "=== NOTICE FOR x ==="),
+# also behind a comment marker ("// -----", "# ====", " * ----").
+_SEPARATOR = re.compile(r"^\s*(?://+|#+|;+|\*(?=\s))?\s*([-=*_~])\1\1")
+# A stanza that names the files its license covers: DEP-5 (debian/copyright) and the lists of
+# bundled libraries that numpy, scipy and matplotlib append to their wheels' LICENSE
+#     Name: GCC runtime library
+#     Files: numpy.libs/libgfortran*.so
+#     License: GPL-3.0-or-later WITH GCC-exception-3.1
+# and gRPC's LICENSE ("Following applies to:", then one path a line).
+_FILES_FIELD = re.compile(r"^Files:[ \t]*(\S.*)$", re.IGNORECASE)
+_APPLIES_TO = re.compile(r"^\s*(?:the\s+)?following\s+(?:license\s+|terms\s+)?applies\s+to\s*:\s*$", re.IGNORECASE)
+_PATH_LIKE = re.compile(r"^[\w.*?!@+\-/]*[./*][\w.*?!@+\-/]*$")
+
+
+@dataclass(frozen=True)
+class SectionLayout:
+    """Where a license file's sections start, in ScanCode's line numbers (1-based, str.splitlines)."""
+
+    separators: tuple[int, ...] = ()
+    stanzas: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (first line, file patterns), by line
+
+
+def _patterns(value: str) -> list[str]:
+    return [p.removeprefix("./").lstrip("/") for p in re.split(r"[\s,]+", value.strip())
+            if p and _PATH_LIKE.match(p)]
+
+
+def section_layout(text: str) -> SectionLayout:
+    separators, stanzas = [], []
+    lines = text.splitlines()
+    for n, line in enumerate(lines, 1):
+        if (files := _FILES_FIELD.match(line)) is not None:
+            patterns = _patterns(files.group(1))
+            for more in lines[n:]:  # DEP-5 continuation lines: indented patterns
+                if not more[:1].isspace() or not more.strip() or len(_patterns(more)) != len(more.split()):
+                    break
+                patterns += _patterns(more)
+            if patterns:
+                stanzas.append((n, tuple(patterns)))
+        elif _APPLIES_TO.match(line):
+            patterns = []
+            for more in lines[n:]:
+                if not more.strip() or len(more.split()) != 1 or not _patterns(more):
+                    break
+                patterns += _patterns(more)
+            if patterns:
+                stanzas.append((n, tuple(patterns)))
+        elif _SEPARATOR.match(line):
+            separators.append(n)
+    return SectionLayout(tuple(separators), tuple(stanzas))
+
+
+def place_evidence(placed: Iterable[tuple[int, int, str, Sequence[str]]], layout: SectionLayout,
+                   notices: frozenset[str] = frozenset()
+                   ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str], ...]]:
+    """(folder-wide evidence, stanza evidence) from matches placed by line: (first, last, kind, ids).
+
+    A license file states its own license first; what follows a separator after that first
+    grant is an appendix about bundled components: notices and tags there are quoted from those
+    components (Pillow's wheel LICENSE quotes FreeType's "FTL or GPL" and XZ's "scripts under
+    GPLv2+"; Apache NOTICE files quote their dependencies' SPDX lines). They count as references.
+    A full license text still decides wherever it is (a GPL text bundled in a notice file covers
+    what we cannot locate), and so do documentation licenses (their own scope rule). A match in a
+    stanza (from its Files: line to the next stanza) licenses the stanza's files, whatever its kind.
+    """
+    placed = list(placed)
+    firsts = [(start, end) for start, end, kind, ids in placed
+              if kind in GRANTS and any(i not in notices for i in ids)]
+    head_end = min(firsts)[1] if firsts else None
+    appendix = next((n for n in layout.separators if n > head_end), None) if head_end is not None else None
+    stanza_lines = [n for n, _ in layout.stanzas]
+    evidence: set[tuple[str, str]] = set()
+    scoped: set[tuple[str, str, str]] = set()
+    for start, _end, kind, ids in placed:
+        at = bisect.bisect_right(stanza_lines, start) - 1
+        for spdx_id in ids:
+            if at >= 0:
+                scoped.update((spdx_id, kind, pattern) for pattern in layout.stanzas[at][1])
+            elif (appendix is not None and start > appendix and kind in (NOTICE, TAG)
+                  and not DOC_LICENSE.match(spdx_id)):
+                evidence.add((spdx_id, REFERENCE))
+            else:
+                evidence.add((spdx_id, kind))
+    return tuple(sorted(evidence)), tuple(sorted(scoped))
+
+
 def _match(sc: _ScanCode, text: str, approximate: bool, deadline: float):
     from licensedcode import query as Q
 
@@ -467,6 +592,9 @@ def scan_license_text(text: str, timeout_seconds: float = 30.0, max_bytes: int =
     packages the exact pass cost 1/15 of the full detection and agreed on 212; every file where
     they differed had at least 2 tokens unexplained (a reworded "documentation portion ... CC
     BY-SA" paragraph: 7). Found by `make bench`: "exact-first vs full approximate".
+
+    Each match is then placed in the file's sections (place_evidence): stanzas that name their
+    files scope it to them, an appendix after the file's own license turns notices into references.
     """
     options = options or ScanOptions(timeout_seconds=timeout_seconds, max_bytes=max_bytes)
     sc = scancode()
@@ -475,9 +603,11 @@ def scan_license_text(text: str, timeout_seconds: float = 30.0, max_bytes: int =
         return ScanResult((), SCAN_NONE)
     deadline = time.time() + options.timeout_seconds  # ScanCode wants an absolute time
     approximate = False
+    shifted = 0  # line shift of the detections past the approximate pass's head
     try:
         high, matches = _match(sc, text, approximate=False, deadline=deadline)
         detections = _detections(sc, matches) if matches else []
+        tail_detections = []
         if high is not None and len(high - _covered(matches)) >= options.approximate_min_unexplained:
             approximate = True
             # A huge file (a 5 MB bundle) gets the approximate pass on its head only; the rest
@@ -489,22 +619,27 @@ def scan_license_text(text: str, timeout_seconds: float = 30.0, max_bytes: int =
                 # No deadline here: the exact pass is bounded by max_bytes (~0.5 s for 600 KB),
                 # and a deadline spent by the approximate pass must not hide a GPL in the tail.
                 _, tail = _match(sc, text[len(head):], approximate=False, deadline=sys.maxsize)
-                detections += _detections(sc, tail) if tail else []
+                tail_detections = _detections(sc, tail) if tail else []
+                # the tail's line 1 is the head's last line when the cut fell inside it
+                shifted = len(head.splitlines()) - (0 if head.endswith(("\n", "\r")) else 1)
     except Exception as err:  # ScanCode's failure modes are not a documented exception set
         return ScanResult((), SCAN_ERROR, type(err).__name__, approximate=approximate)
     found: set[str] = set()
-    evidence: set[tuple[str, str]] = set()
-    for detection in detections:
-        # Detections without an expression are ScanCode's low-confidence "clues".
-        if not detection.license_expression:
-            continue
-        found.update(sc.spdx_ids(detection.license_expression))
-        for match in detection.matches:
-            kind = _match_kind(match, options)
-            if kind is not None:
-                evidence.update((spdx_id, kind) for spdx_id in sc.spdx_ids(match.rule.license_expression))
+    placed: list[tuple[int, int, str, list[str]]] = []  # (first line, last line, kind, SPDX ids)
+    for group, shift in ((detections, 0), (tail_detections, shifted)):
+        for detection in group:
+            # Detections without an expression are ScanCode's low-confidence "clues".
+            if not detection.license_expression:
+                continue
+            found.update(sc.spdx_ids(detection.license_expression))
+            for match in detection.matches:
+                kind = _match_kind(match, options)
+                if kind is not None:
+                    placed.append((match.start_line + shift, match.end_line + shift, kind,
+                                   sc.spdx_ids(match.rule.license_expression)))
+    evidence, scoped = place_evidence(placed, section_layout(text), load_tables().notices)
     status = SCAN_TIMEOUT if time.time() > deadline else SCAN_OK if found else SCAN_NONE
-    return ScanResult(tuple(sorted(found)), status, evidence=tuple(sorted(evidence)), approximate=approximate)
+    return ScanResult(tuple(sorted(found)), status, evidence=evidence, approximate=approximate, scoped=scoped)
 
 
 def _covered(matches) -> set[int]:

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-MODULES = ("extract", "optout", "licenses", "languages", "quality", "dedup", "pii", "release", "e2e",
-           "incremental")
+MODULES = ("extract", "optout", "licenses", "license_packages", "languages", "quality", "dedup", "pii", "release",
+           "e2e", "incremental")
 
 
 @dataclass

@@ -172,8 +172,9 @@ def run(ctx) -> None:
     print(f"bench licenses copyleft ids on kept files (must be 0): {len(kept_copyleft)} ids {kept_copyleft}")
 
     if declared:
-        root = (scans.filter(F.col(stage.DIR) == "")
-                .groupBy(C.REPO_NAME).agg(F.flatten(F.collect_list(stage.LICENSES)).alias("ids")))
+        root = (scans.filter(stage.license_dir(F.col(C.PATH)) == "")
+                .groupBy(C.REPO_NAME).agg(F.flatten(F.collect_list(
+                    F.filter(stage.EVIDENCE, lambda e: e["files"].isNull())["id"])).alias("ids")))  # not stanzas
         detected = {r[C.REPO_NAME]: set(r["ids"]) for r in root.collect()}
         both = sorted(set(declared) & set(detected))
         agree = [repo for repo in both if _agrees(declared[repo], detected[repo])]
@@ -188,9 +189,6 @@ def run(ctx) -> None:
         print(f"bench licenses exact agreement (nothing else detected): {len(exact) / max(len(both), 1):.3f} ratio")
     scan_agreement(files)
     files.unpersist()
-    from codecurate.dev.bench import license_packages
-
-    license_packages.run(ctx)
 
 
 def scan_agreement(files: DataFrame, limit: int = 400) -> None:
