@@ -119,7 +119,7 @@ def _with_metadata(visits: DataFrame, export: SwhExport) -> DataFrame:
     )
 
 
-def _resolve_branches(visits: DataFrame, export: SwhExport) -> tuple[DataFrame, DataFrame]:
+def _resolve_branches(visits: DataFrame, export: SwhExport, ctx: StageContext) -> tuple[DataFrame, DataFrame]:
     """Per visit: the first candidate branch (by BRANCH_PRIORITY) that reaches a revision."""
     # C.SNAPSHOT_ID is spelled like the export's snapshot_branch.snapshot_id: join by name.
     branches = export["snapshot_branch"].join(visits.select(C.SNAPSHOT_ID).distinct(), C.SNAPSHOT_ID)
@@ -154,7 +154,8 @@ def _resolve_branches(visits: DataFrame, export: SwhExport) -> tuple[DataFrame, 
         .when(F.col("candidate") == "refs/heads/master", 3)
     )
     first = Window.partitionBy("origin_url").orderBy("_priority")
-    chosen = (
+    # Materialised: the kept repositories and both kinds of reject below read it.
+    chosen = ctx.checkpoint(
         candidates.withColumn("_priority", priority).filter(F.col("_priority").isNotNull())
         .withColumn("_rank", F.row_number().over(first)).filter("_rank = 1")
         .drop("_rank", "_priority", "candidate", "target_type")
@@ -359,8 +360,7 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     # Materialised (one row per origin): the chosen branches and every repository reject
     # derive from it, and recomputing the visit and metadata windows each time cost ~10 s.
     visits = ctx.checkpoint(_with_metadata(visits, export))
-    chosen, no_branch = _resolve_branches(visits, export)
-    chosen = ctx.checkpoint(chosen)
+    chosen, no_branch = _resolve_branches(visits, export, ctx)
     repos, no_revision = _with_revisions(chosen, export)
     repos = ctx.checkpoint(_mark_duplicate_repos(repos))
 
