@@ -208,10 +208,12 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
         files = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT)
     excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
     language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
+    # Shard sizing reads length_bytes, not the content's own length: the planning pass then
+    # reads no content column, and the two differ only by PII redactions and re-encoding.
+    length = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(0)
     size = F.lit(ROW_OVERHEAD_BYTES)
     if not cfg.release.ids_only and C.CONTENT in files.columns:
-        size = size + F.coalesce(F.octet_length(C.CONTENT), F.lit(0))
-    length = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(0)
+        size = size + F.coalesce(length.cast("long"), F.lit(0))
     tagged = files.select(*present, language.alias("_lang"), excluded.alias(_OPTED_OUT),
                           size.alias("_size"), length.cast("long").alias("_length"))
 
