@@ -204,9 +204,10 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     present = [f.name for f in schema if f.name in files.columns]
 
     optout = check_optout_list(cfg.optout.list) if cfg.optout.list else None
+    flagged = files
     if optout is not None:
-        files = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT,
-                               broadcast=broadcastable(optout, cfg))
+        flagged = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT,
+                                 broadcast=broadcastable(optout, cfg))
     excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
     language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
     # Shard sizing reads length_bytes, not the content's own length: the planning pass then
@@ -215,8 +216,8 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     size = F.lit(ROW_OVERHEAD_BYTES)
     if not cfg.release.ids_only and C.CONTENT in files.columns:
         size = size + F.coalesce(length.cast("long"), F.lit(0))
-    tagged = files.select(*present, language.alias("_lang"), excluded.alias(_OPTED_OUT),
-                          size.alias("_size"), length.cast("long").alias("_length"))
+    columns = [*present, language.alias("_lang"), size.alias("_size"), length.cast("long").alias("_length")]
+    tagged = flagged.select(*columns, excluded.alias(_OPTED_OUT))
 
     stats = (
         tagged.groupBy("_lang", _OPTED_OUT)
@@ -229,7 +230,9 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     target = cfg.release.shard_size_mb * MIB
     planned = {lang: max(1, math.ceil(r["size"] / target)) for lang, r in kept_stats.items()}
 
-    kept = tagged.filter(~F.col(_OPTED_OUT))
+    # The run's optout stage matched the same list, so usually nothing is left to remove: then
+    # the files are published without matching the list a second time, row by row.
+    kept = tagged.filter(~F.col(_OPTED_OUT)) if removed else files.select(*columns)
     repos = kept.select(F.countDistinct(C.REPO_NAME)).first()[0] if kept_stats else 0
     written: list[dict[str, Any]] = []
     if kept_stats:
