@@ -70,6 +70,11 @@ class ReleaseConfig:
 @dataclass(frozen=True)
 class OptOutConfig:
     list: str | None = None  # text file, `owner` or `owner/repo` a line; None: nobody opted out
+    # A list of at most this many lines is broadcast to every task, so files are flagged where
+    # they are, without shuffling their content by repository name; ~100 bytes a line on the
+    # driver's heap while Spark builds the broadcast (100k lines: ~10 MB). Longer lists are
+    # joined by shuffling distinct repository names, then files by name. 0: never broadcast.
+    broadcast_max_entries: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -316,7 +321,8 @@ class Config:
 # neither a run's identity nor the release version (codecurate.ops.versioning).
 # `incremental` is a path: the run identity records the earlier run's id instead (runner).
 IGNORED_SECTIONS = ("spark", "output", "input", "tracking", "incremental")
-IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("release", "max_shrink"), ("optout", "list"))
+IGNORED_KEYS = (("release", "version"), ("release", "overwrite"), ("release", "max_shrink"), ("optout", "list"),
+                ("optout", "broadcast_max_entries"))
 
 
 def curation_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -490,6 +496,7 @@ def _validate(cfg: Config) -> None:
           f"must be a JVM size like 1g or 4096m, got {cfg.spark.driver_memory!r}")
     check(cfg.spark.python_worker_mb > 0, "spark.python_worker_mb", "must be positive")
     check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
+    check(cfg.optout.broadcast_max_entries >= 0, "optout.broadcast_max_entries", "must be 0 or more")
     check(VERSION_RE.fullmatch(cfg.release.version) is not None,
           "release.version", f"must be MAJOR.MINOR.PATCH, got {cfg.release.version!r}")
     check(cfg.extract.max_file_bytes > 0, "extract.max_file_bytes", "must be positive")
@@ -574,7 +581,7 @@ def _resolve_paths(cfg: Config) -> Config:
         ),
         output=OutputConfig(root=_absolute(cfg.output.root)),
         spark=dataclasses.replace(cfg.spark, local_dir=_absolute(cfg.spark.local_dir)),
-        optout=OptOutConfig(list=_absolute(cfg.optout.list)),
+        optout=dataclasses.replace(cfg.optout, list=_absolute(cfg.optout.list)),
         licenses=dataclasses.replace(cfg.licenses, permissive_list=_absolute(cfg.licenses.permissive_list)),
         quality=dataclasses.replace(cfg.quality, language_rules_table=_absolute(cfg.quality.language_rules_table)),
         decontaminate=dataclasses.replace(cfg.decontaminate, benchmarks=tuple(

@@ -27,16 +27,22 @@ def test_bad_lists(tmp_path):
         read_optout_list(bad)
 
 
-def test_stage_marks_opted_out_repos(spark, tmp_path):
+@pytest.mark.parametrize("broadcast_max_entries", [100, 0])  # the list broadcast, and joined by name
+def test_stage_marks_opted_out_repos(spark, tmp_path, broadcast_max_entries):
     path = tmp_path / "optout.txt"
-    path.write_text("EvilCorp\nalice/secret\n")
-    cfg = load_config(None, ["input.export=e", f"optout.list={path}"])
+    path.write_text("EvilCorp\nalice/secret\nAlice/Secret\n")
+    cfg = load_config(None, ["input.export=e", f"optout.list={path}",
+                             f"optout.broadcast_max_entries={broadcast_max_entries}"])
     files = spark.createDataFrame(
-        [("evilcorp/a", "x.py"), ("EVILCORP/b", "y.py"), ("alice/secret", "z.py"),
-         ("alice/public", "w.py"), ("evilcorpx/c", "v.py")],
-        [C.REPO_NAME, C.PATH])
+        [("evilcorp/a", "x.py"), ("EVILCORP/b", "y.py"), ("alice/secret", "z.py"), ("alice/secret", "z2.py"),
+         ("alice/public", "w.py"), ("evilcorpx/c", "v.py"), (None, "n.py")],
+        f"{C.REPO_NAME} string, {C.PATH} string")
     ctx = StageContext(spark=spark, checkpoint=lambda df: df)
-    got = {(r[0], r[1]) for r in optout.run(files, cfg, ctx).select(C.REPO_NAME, C.DROP_REASON).collect()}
-    assert got == {("evilcorp/a", "opted_out"), ("EVILCORP/b", "opted_out"), ("alice/secret", "opted_out"),
-                   ("alice/public", None), ("evilcorpx/c", None)}
-    assert ctx.metrics["optout_entries"] == 2
+    tagged = optout.run(files, cfg, ctx)
+    plan = tagged._jdf.queryExecution().executedPlan().toString()
+    assert ("BroadcastHashJoin" in plan) == (broadcast_max_entries > 0)
+    got = sorted((r[0] or "", r[1], r[2] or "") for r in tagged.select(C.REPO_NAME, C.PATH, C.DROP_REASON).collect())
+    assert got == [("", "n.py", ""), ("EVILCORP/b", "y.py", "opted_out"), ("alice/public", "w.py", ""),
+                   ("alice/secret", "z.py", "opted_out"), ("alice/secret", "z2.py", "opted_out"),
+                   ("evilcorp/a", "x.py", "opted_out"), ("evilcorpx/c", "v.py", "")]
+    assert ctx.metrics["optout_entries"] == 3

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from codecurate.config import Config
@@ -80,8 +81,9 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
         if cfg.release.variants == "both":
             raw = run_stages(spark, raw_branch(run), export)
             extra["variants"] = ((RAW, raw.run_dir),)
+        started = time.monotonic()
         release_dir = publish_release(spark, run.run_dir, cfg, version=version, allow_shrink=allow_shrink, **extra)
-        log(f"release published at {release_dir}")
+        log(f"release published at {release_dir} in {time.monotonic() - started:.1f} s")
         if cfg.tracking.enabled:
             from codecurate.ops.tracking import log_run
 

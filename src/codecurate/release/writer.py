@@ -28,7 +28,7 @@ from codecurate.config import MIB, Config
 from codecurate.errors import PipelineError
 from codecurate.release import layout, manifest, publish
 from codecurate.run.layout import OutputRoot, RunDir, RunDirError
-from codecurate.stages.optout import optout_entries, with_opted_out
+from codecurate.stages.optout import broadcastable, optout_entries, with_opted_out
 from codecurate.text.optout import check_optout_list
 from codecurate.version import code_version
 
@@ -205,13 +205,16 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
 
     optout = check_optout_list(cfg.optout.list) if cfg.optout.list else None
     if optout is not None:
-        files = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT)
+        files = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT,
+                               broadcast=broadcastable(optout, cfg))
     excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
     language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
+    # Shard sizing reads length_bytes, not the content's own length: the planning pass then
+    # reads no content column, and the two differ only by PII redactions and re-encoding.
+    length = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(0)
     size = F.lit(ROW_OVERHEAD_BYTES)
     if not cfg.release.ids_only and C.CONTENT in files.columns:
-        size = size + F.coalesce(F.octet_length(C.CONTENT), F.lit(0))
-    length = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(0)
+        size = size + F.coalesce(length.cast("long"), F.lit(0))
     tagged = files.select(*present, language.alias("_lang"), excluded.alias(_OPTED_OUT),
                           size.alias("_size"), length.cast("long").alias("_length"))
 

@@ -153,14 +153,14 @@ def _tag(spark, run: Run, stage: Source | Stage, export, ctx: StageContext):
 
 
 def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: StageContext) -> dict[str, Any]:
-    """Write kept, rejects (and repository rejects); return the counts from one aggregation."""
+    """Write kept, rejects (and repository rejects); return the counts of what was written."""
     from pyspark.sql import functions as F
 
     name = stage.name
-    # Read three times (kept, rejects, counts): materialised once, row by row, on disk. Not
-    # persist(): a DataFrame cache builds columnar batches of 10,000 rows on the heap, ~200 MB
-    # of content per task here, and in local mode that heap is the driver's (the 1.1 GB scale
-    # corpus died in extract with OutOfMemoryError in ColumnBuilder.ensureFreeSpace).
+    # Read twice (kept, rejects): materialised once, row by row, on disk. Not persist(): a
+    # DataFrame cache builds columnar batches of 10,000 rows on the heap, ~200 MB of content per
+    # task here, and in local mode that heap is the driver's (the 1.1 GB scale corpus died in
+    # extract with OutOfMemoryError in ColumnBuilder.ensureFreeSpace).
     tagged = ctx.checkpoint(tagged)
     reason = F.col(C.DROP_REASON)
     audit = [c for c in C.AUDIT_COLUMNS if c in tagged.columns]
@@ -172,9 +172,14 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     keys = [c for c in C.REJECT_KEYS if c in tagged.columns]
     (tagged.filter(reason.isNotNull()).select(*keys, C.DROP_REASON, *audit, *explain)
      .write.option("compression", "zstd").parquet(str(run.dir.rejects(name))))
-    size = F.coalesce(F.col(C.LENGTH_BYTES), F.lit(0)) if C.LENGTH_BYTES in tagged.columns else F.lit(0)
-    counts = {row[0]: (row[1], row[2])
-              for row in tagged.groupBy(reason).agg(F.count(F.lit(1)), F.sum(size)).collect()}
+    # Counted from what was written, reading two narrow columns (a third pass over the
+    # checkpoint would read every file's content again): what the manifest says is on disk.
+    counts = {}
+    for path, by in ((run.dir.kept(name), F.lit(None).cast("string")), (run.dir.rejects(name), reason)):
+        written = ctx.spark.read.parquet(str(path))
+        size = F.coalesce(F.col(C.LENGTH_BYTES), F.lit(0)) if C.LENGTH_BYTES in written.columns else F.lit(0)
+        counts |= {row[0]: (row[1], row[2] or 0)
+                   for row in written.groupBy(by).agg(F.count(F.lit(1)), F.sum(size)).collect()}
     repo_counts = None
     if repo_rejects is not None:
         repo_rejects.write.option("compression", "zstd").parquet(str(run.dir.repo_rejects(name)))
@@ -244,11 +249,9 @@ def _manifest(spark, run: Run, stage: str, rows_in: int | None, counts: dict[str
     rejected = {str(k): v[0] for k, v in sorted(rows.items())}
     total = kept_rows + sum(rejected.values())
     rows_in = total if rows_in is None else rows_in
-    written = spark.read.parquet(str(run.dir.kept(stage))).count()
-    if rows_in != total or written != kept_rows:
+    if rows_in != total:  # kept and rejected are counted from the files written
         raise ConservationError(
-            f"stage {stage!r}: {rows_in} rows in, but {kept_rows} kept + {total - kept_rows} rejected"
-            f" (and {written} kept rows written)")
+            f"stage {stage!r}: {rows_in} rows in, but {kept_rows} kept + {total - kept_rows} rejected written")
     manifest = {
         "stage": stage,
         "rows_in": rows_in,

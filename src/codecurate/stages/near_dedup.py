@@ -91,23 +91,29 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # Signatures by blob_id: an earlier run's are reused (RESULTS); checkpointed by the helper.
     signed = content_results(files, RESULTS, cfg, ctx).where(F.col(SIGNATURE).isNotNull())
 
-    members = signed.select(C.BLOB_ID, F.posexplode(BANDS).alias(BAND, KEY)).distinct()
-    buckets = members.groupBy(BAND, KEY).agg(
-        F.min(C.BLOB_ID).alias("root"), F.count(F.lit(1)).alias("size"))
-    ctx.metric("largest_bucket", buckets.agg(F.max("size")).first()[0] or 0)
     # Linear edges, not all pairs: a boilerplate bucket of 1M files gives 2M edges, not 5e11.
     # Each member links to the bucket's smallest id (a star) and to the next smaller id (a
     # chain): with a star alone, verification cuts every edge of a bucket whose root is the
-    # odd one out, and members similar to each other lose their only link.
-    in_bucket = members.join(buckets.where("size > 1"), [BAND, KEY])
-    previous = F.lag(C.BLOB_ID).over(Window.partitionBy(BAND, KEY).orderBy(C.BLOB_ID))
-    linked = in_bucket.withColumn("previous", previous)
-    candidates = (
-        linked.select(F.col(C.BLOB_ID).alias(SRC), F.col("root").alias(DST))
-        .union(linked.select(F.col(C.BLOB_ID).alias(SRC), F.col("previous").alias(DST)))
+    # odd one out, and members similar to each other lose their only link. One sort by
+    # (band, key, blob_id) gives each member its bucket's size, root and previous id (a blob
+    # has one key per band, so members need no distinct). Checkpointed: the edges are few,
+    # and both the metric and the scoring read them.
+    members = signed.select(C.BLOB_ID, F.posexplode(BANDS).alias(BAND, KEY))
+    in_order = Window.partitionBy(BAND, KEY).orderBy(C.BLOB_ID)
+    whole = in_order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    linked = members.select(
+        C.BLOB_ID, F.count(F.lit(1)).over(whole).alias("size"),
+        F.first(C.BLOB_ID).over(in_order).alias("root"), F.lag(C.BLOB_ID).over(in_order).alias("previous"),
+    ).where("size > 1")
+    candidates = ctx.checkpoint(
+        linked.select(F.col(C.BLOB_ID).alias(SRC), F.col("root").alias(DST), "size")
+        .union(linked.select(F.col(C.BLOB_ID).alias(SRC), F.col("previous").alias(DST), "size"))
         .where(F.col(DST).isNotNull() & (F.col(SRC) != F.col(DST)))
-        .distinct()
+        .groupBy(SRC, DST).agg(F.max("size").alias("size"))
     )
+    # Every bucket of two or more members gives edges, each carrying its bucket's size.
+    ctx.metric("largest_bucket", candidates.agg(F.max("size")).first()[0] or 0)
+    candidates = candidates.select(SRC, DST)
     if nd.verify:
         # One unlucky band collision must not chain unrelated files into one cluster.
         scored = ctx.checkpoint(_score(candidates, signed))
@@ -116,7 +122,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         ctx.metric("verified_edges", counts[1])
         edges = scored.where(F.col("jaccard") >= nd.threshold).select(SRC, DST)
     else:
-        edges = ctx.checkpoint(candidates)
+        edges = candidates
 
     order = survivor_order(cfg.licenses)
     candidates_for_survivor = files
@@ -222,7 +228,9 @@ RESULTS_VERSION = 1
 RESULTS = ContentResults(
     key=(C.BLOB_ID,),
     results=tuple(_SIGNED_SCHEMA)[1:],
-    compute=lambda rows, cfg: all_signatures(rows.dropDuplicates([C.BLOB_ID]), cfg.near_dedup),
+    # Not deduplicated by blob_id first: that would shuffle every file's content, and the inputs
+    # after exact_dedup repeat few blobs; content_results keeps one signature per blob_id.
+    compute=lambda rows, cfg: all_signatures(rows, cfg.near_dedup),
     config=lambda cfg: {k: getattr(cfg.near_dedup, k) for k in ("num_perm", "seed", "ngram", "min_tokens",
                                                                 "threshold")},
     versions=lambda cfg: {"datasketch": metadata.version("datasketch"), "numpy": metadata.version("numpy"),

@@ -4,20 +4,24 @@ Runs right after extract, so an opted-out repository can never win a dedup survi
 release re-checks the list before publishing.
 
 The list is matched as a Spark join, never as a set in the driver or a literal IN list: Spark
-reads it (one entry a line, parsed by codecurate.text.optout.parse_entry), and the distinct
-repository names of the files (their keys from codecurate.text.optout.repo_keys) are joined
-with it. Only distinct names are keyed and joined, then joined back to the files by name:
-a 10M-entry list costs a shuffle of names, not of file contents (benchmark:
-python -m codecurate.dev.bench --only optout).
+reads it (one entry a line, parsed by codecurate.text.optout.parse_entry) and matches it
+against each file's keys (codecurate.text.optout.repo_keys). A list of at most
+`optout.broadcast_max_entries` lines (real opt-out lists hold thousands) is broadcast: every
+task flags its own files, and no file content is shuffled. A longer one is joined with the
+distinct repository names, then the files with the flagged names by name: a 10M-entry list
+costs a shuffle of names and one of the files (benchmark: python -m codecurate.dev.bench
+--only optout).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from codecurate import columns as C
 from codecurate.config import Config
@@ -56,14 +60,35 @@ def optout_entries(spark: SparkSession, path: str) -> DataFrame:
     return map_to_arrow(lines, parse, _ENTRY_SCHEMA).filter(F.col(_ENTRY).isNotNull()).distinct()
 
 
-def with_opted_out(files: DataFrame, entries: DataFrame | None, flag: str) -> DataFrame:
+@F.pandas_udf(T.StructType([T.StructField(f.name, T.StringType()) for f in _KEYS]))
+def _repo_keys(names: pd.Series) -> pd.DataFrame:
+    lower, owner = repo_keys(pa.array(names, pa.string()))
+    return pd.DataFrame({_KEYS[0].name: lower.to_pandas(), _KEYS[1].name: owner.to_pandas()})
+
+
+def with_opted_out(files: DataFrame, entries: DataFrame | None, flag: str, *, broadcast: bool = False) -> DataFrame:
     """`files` plus a boolean column `flag` (never null): the opt-out predicate as a join.
 
     Same answers as codecurate.text.optout.excluded: the lowercased name is a listed
     `owner/repo`, or its owner (before the first '/') a listed `owner`; a null name is not.
+    broadcast: the list is short enough to ship to every task (optout.broadcast_max_entries).
     """
     if entries is None:
         return files.withColumn(flag, F.lit(False))
+    repos = entries.filter(F.col(_ENTRY).contains("/")).select(
+        F.col(_ENTRY).alias("_optout_repo"), F.lit(True).alias("_by_repo"))
+    owners = entries.filter(~F.col(_ENTRY).contains("/")).select(
+        F.col(_ENTRY).alias("_optout_owner"), F.lit(True).alias("_by_owner"))
+    opted_out = F.coalesce(F.col("_by_repo"), F.lit(False)) | F.coalesce(F.col("_by_owner"), F.lit(False))
+    if broadcast:
+        # Safe to broadcast: the caller counted the list's lines first. Only repo_name goes to
+        # Python for the keys; the files stay in their partitions.
+        keyed = files.withColumn("_optout_keys", _repo_keys(F.col(C.REPO_NAME)))
+        joined = (
+            keyed.join(F.broadcast(repos), F.col("_optout_keys._optout_repo") == F.col("_optout_repo"), "left")
+            .join(F.broadcast(owners), F.col("_optout_keys._optout_owner") == F.col("_optout_owner"), "left")
+        )
+        return joined.select(*[F.col(c) for c in files.columns], opted_out.alias(flag))
 
     def keys(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -71,18 +96,17 @@ def with_opted_out(files: DataFrame, entries: DataFrame | None, flag: str) -> Da
             yield batch.append_column(_KEYS[0], lower).append_column(_KEYS[1], owner)
 
     names = map_in_arrow(files.select(C.REPO_NAME).distinct(), keys, _KEYS)
-    repos = entries.filter(F.col(_ENTRY).contains("/")).select(
-        F.col(_ENTRY).alias("_optout_repo"), F.lit(True).alias("_by_repo"))
-    owners = entries.filter(~F.col(_ENTRY).contains("/")).select(
-        F.col(_ENTRY).alias("_optout_owner"), F.lit(True).alias("_by_owner"))
     flagged = (
         names.join(repos, "_optout_repo", "left").join(owners, "_optout_owner", "left")
-        .select(C.REPO_NAME, (F.coalesce(F.col("_by_repo"), F.lit(False))
-                              | F.coalesce(F.col("_by_owner"), F.lit(False))).alias(flag))
+        .select(C.REPO_NAME, opted_out.alias(flag))
     )
     joined = files.join(flagged, files[C.REPO_NAME].eqNullSafe(flagged[C.REPO_NAME]), "left")
     return joined.select(*[files[c] for c in files.columns],
                          F.coalesce(flagged[flag], F.lit(False)).alias(flag))
+
+
+def broadcastable(summary: OptOutSummary, cfg: Config) -> bool:
+    return summary.entries <= cfg.optout.broadcast_max_entries
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
@@ -90,7 +114,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     ctx.metric("optout_list_sha256", summary.sha256)
     ctx.metric("optout_entries", summary.entries)
     entries = optout_entries(ctx.spark, cfg.optout.list) if cfg.optout.list else None
-    flagged = with_opted_out(files, entries, _FLAG)
+    flagged = with_opted_out(files, entries, _FLAG, broadcast=broadcastable(summary, cfg))
     return mark_dropped(flagged, F.col(_FLAG), DropReason.OPTED_OUT).drop(_FLAG)
 
 
