@@ -221,6 +221,10 @@ class NearDedupConfig:
     verify: bool = True  # drop candidate edges whose signature Jaccard is under the threshold
     recheck_survivor: bool = True  # keep a component member too far from its survivor; re-cluster those
     max_iterations: int = 100  # connected-components rounds before giving up loudly
+    # A similarity graph of at most this many edges is collected (two ids an edge, ~40 MB on the
+    # driver at 200k) and its components found there by scipy in one step, instead of Spark
+    # rounds of ~0.5 s per job; bigger graphs always go to the rounds. 0: always the rounds.
+    driver_graph_max_edges: int = 200_000
 
 
 # Words that make a line (or key) name a credential, matched case-insensitively anywhere in the
@@ -523,6 +527,7 @@ def _validate(cfg: Config) -> None:
     check(cfg.near_dedup.ngram >= 1, "near_dedup.ngram", "must be at least 1")
     check(cfg.near_dedup.min_tokens >= 1, "near_dedup.min_tokens", "must be at least 1")
     check(cfg.near_dedup.max_iterations >= 1, "near_dedup.max_iterations", "must be at least 1")
+    check(cfg.near_dedup.driver_graph_max_edges >= 0, "near_dedup.driver_graph_max_edges", "must be 0 or more")
     check(0.0 < cfg.pii.dense_fraction <= 1.0, "pii.dense_fraction", "must be in (0, 1]")
     check(cfg.pii.dense_min_lines >= 1, "pii.dense_min_lines", "must be at least 1")
     # windows overlap by 512 characters (codecurate.text.pii.WINDOW_OVERLAP)

@@ -112,6 +112,27 @@ def test_is_license_file(path, expected):
     assert L.is_license_file(path) is expected
 
 
+def test_license_name_hint_admits_every_license_file():
+    # The JVM pre-filter may let through more than is_license_file, never less: every name
+    # is_license_file accepts, among ~25k built from its words, stems and qualifiers, matches.
+    import itertools
+    import re
+
+    hint = re.compile(L.LICENSE_NAME_HINT, re.IGNORECASE)
+    stems = [*L.LICENSE_NAME_WORDS, "gpl", "agpl-3.0", "lgplv2", "mpl2", "epl-1", "eupl", "cddl", "sspl", "osl",
+             "mit", "apache-2", "bsd-3-clause", "isc", "zlib", "unlicense", "cc0", "wtfpl", "artistic",
+             "cc-by-nc-sa", "gplv3+", "x", "main", "third_party"]
+    affixes = ["", "-", "_", "THIRD-PARTY-", "-MIT", "_apache", "3rdparty-", "-code"]
+    suffixes = ["", ".txt", ".md", ".GPLv2", ".python", ".c", ".rst", ".LESSER"]
+    admitted = 0
+    for stem, (before, after), suffix in itertools.product(stems, itertools.product(affixes, affixes), suffixes):
+        for name in {f"{before}{stem}{after}{suffix}", f"{before}{stem}{after}{suffix}".upper()}:
+            if L.is_license_file(f"pkg/{name}"):
+                admitted += 1
+                assert hint.search(name), name
+    assert admitted > 10_000  # the loop did test license file names
+
+
 @pytest.mark.parametrize("text,expected", [
     ("// SPDX-License-Identifier: MIT\nint x;\n", ["MIT"]),
     ("/* SPDX-License-Identifier: GPL-2.0 */\n", ["GPL-2.0-only"]),  # deprecated id -> canonical

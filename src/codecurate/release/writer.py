@@ -249,7 +249,8 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
             .withColumn(_SHARD, shard_col)
             .select(*present, _DIR, _SHARD)
             .repartition(sum(planned.values()), _DIR, _SHARD)
-            .sortWithinPartitions(_DIR, _SHARD, *layout.SORT_KEYS)
+            # Grouped by shard only: each shard writer sorts its rows itself (layout.sort_rows).
+            .sortWithinPartitions(_DIR, _SHARD)
         )
         data_root = str(staging / data_dir)
         ids_only = cfg.release.ids_only

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from codecurate.errors import PipelineError
 
@@ -68,16 +69,48 @@ def _is_star_forest(edges: DataFrame) -> bool:
     return offending.limit(1).count() == 0
 
 
+def _components_on_driver(edges: DataFrame, rows: list) -> DataFrame:
+    """(id, component) of a small graph whose edges `rows` were collected: scipy's connected
+    components on the driver, each component labelled by its smallest id, as the rounds do."""
+    import numpy as np
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as scipy_components
+
+    id_type = edges.schema[SRC].dataType
+    schema = T.StructType([T.StructField(ID, id_type), T.StructField(COMPONENT, id_type)])
+    if not rows:
+        return edges.sparkSession.createDataFrame([], schema)
+    ends = [row[0] for row in rows] + [row[1] for row in rows]
+    ids, index = np.unique(np.array(ends, dtype=object), return_inverse=True)  # sorted: index order is id order
+    pairs = index.reshape(2, -1)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (pairs[0], pairs[1])), shape=(len(ids), len(ids)))
+    _, label = scipy_components(graph, directed=False)
+    smallest = pd.Series(np.arange(len(ids))).groupby(label).transform("min").to_numpy()
+    frame = pd.DataFrame({ID: ids, COMPONENT: ids[smallest]})
+    return edges.sparkSession.createDataFrame(frame, schema)
+
+
 def connected_components(
     edges: DataFrame,
     checkpoint: Callable[[DataFrame], DataFrame],
     max_rounds: int = 100,
+    driver_max_edges: int = 0,
 ) -> tuple[DataFrame, int]:
     """(id, component) for every id in `edges`, component = the smallest id connected to it.
 
-    `edges` has columns src and dst. Returns the frame and the number of rounds it took.
+    `edges` has columns src and dst. Returns the frame and the number of Spark rounds it took.
     A node with only a self loop is its own component.
+
+    driver_max_edges: a graph of at most this many edges is collected (ids only) and solved on
+    the driver in one step, 0 rounds. The rounds cost a handful of Spark jobs each, ~0.5 s
+    apiece whatever the size: on the 1.1 GB scale corpus near-dedup ran 4 graphs of 50k edges
+    and fewer, ~45 jobs. 0: always the rounds.
     """
+    if driver_max_edges > 0:
+        rows = edges.select(SRC, DST).limit(driver_max_edges + 1).collect()
+        if len(rows) <= driver_max_edges:
+            return _components_on_driver(edges, rows), 0
     nodes = edges.select(F.col(SRC).alias(ID)).union(edges.select(F.col(DST).alias(ID))).distinct()
     current = checkpoint(_oriented(edges))
     rounds = 0

@@ -97,11 +97,12 @@ def _matcher(broadcast):
 
 
 def match_texts(files: DataFrame, cfg: Config) -> DataFrame:
-    """(text key, decontaminated_by) for each distinct text among `files` (which hold TEXT_KEY)."""
+    """(text key, decontaminated_by) for each file among `files` (which hold TEXT_KEY)."""
     index, _ = load(cfg.decontaminate)
     broadcast = files.sparkSession.sparkContext.broadcast(index)
-    distinct = files.select(TEXT_KEY, C.CONTENT).dropDuplicates([TEXT_KEY])
-    return map_to_arrow(distinct, _matcher(broadcast), _MATCHED_ARROW)
+    # Not deduplicated by text first: that would shuffle every file's content, and after
+    # exact_dedup no two files share a text; content_results keeps one answer per text key.
+    return map_to_arrow(files.select(TEXT_KEY, C.CONTENT), _matcher(broadcast), _MATCHED_ARROW)
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:

@@ -111,7 +111,10 @@ def _norm_key_udf(max_bytes: int):
 
 def license_files(files: DataFrame) -> DataFrame:
     """The license-like files (codecurate.text.licenses.is_license_file) among `files`."""
-    return files.filter(_is_license_file(F.col(C.PATH)))
+    name = F.regexp_extract(F.col(C.PATH), r"([^/]*)$", 1)
+    # (?iu): Unicode case folding, a superset of Python's lower() on the words (all ASCII).
+    hint = name.rlike(f"(?iu)({L.LICENSE_NAME_HINT})")
+    return files.filter(hint).filter(_is_license_file(F.col(C.PATH)))
 
 
 def license_blobs(files: DataFrame, lc: LicensesConfig) -> DataFrame:

@@ -174,7 +174,7 @@ def _survivors(files: DataFrame, edges: DataFrame, signed: DataFrame, nd: NearDe
     decided = None
     first_round = True
     for attempt in range(1, nd.max_iterations + 1):
-        labels, rounds = connected_components(edges, ctx.checkpoint, nd.max_iterations)
+        labels, rounds = connected_components(edges, ctx.checkpoint, nd.max_iterations, nd.driver_graph_max_edges)
         by_blob = ctx.checkpoint(_assign(files, labels, order))
         if first_round:
             ctx.metric("cc_rounds", rounds)
