@@ -7,7 +7,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: setup sample test test-fast bench bench-scale lint dist clean
+.PHONY: setup sample test test-fast bench bench-scale bench-incremental-scale lint dist clean
 
 setup: $(VENV)/.installed
 
@@ -41,6 +41,8 @@ bench: setup
 SCALE ?= 1100
 bench-scale: setup
 	$(PY) -m codecurate.dev.bench.scale --scale $(SCALE)
+bench-incremental-scale: setup
+	$(PY) -m codecurate.dev.bench.scale --scale $(SCALE) --incremental --out out/bench-incremental-scale
 
 lint: setup
 	$(VENV)/bin/ruff check src jobs tests scripts

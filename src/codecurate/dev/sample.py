@@ -421,6 +421,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="instead: a scale corpus of about MB megabytes of source at the repositories' "
                         "heads, written without git (see src/codecurate/dev/scale.py)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the scale corpus (default: %(default)s)")
+    parser.add_argument("--next", action="store_true",
+                        help="with --scale: also export N+1 of the corpus in OUT/next (about 10%% of contents "
+                        "new, repositories gone and new, one relicensed MIT -> GPL, one more opt-out)")
     parser.set_defaults(func=_main)
 
 
@@ -430,12 +433,17 @@ def _main(args: argparse.Namespace) -> int:
 
         if args.scale < 1:
             raise SampleError("--scale takes a size in MB, at least 1")
-        summary = build_scale(args.out, args.scale, args.seed)
+        summary = build_scale(args.out, args.scale, args.seed, next_export=args.next)
         print(f"scale corpus: {args.out} ({summary['repos']} repos, {summary['head_files']} files, "
               f"{summary['head_bytes'] / 1e6:.0f} MB at heads; {summary['blobs']} blobs, "
               f"{summary['blob_bytes'] / 1e6:.0f} MB distinct; {summary['seconds']} s)")
         print(f"export: {args.out / 'export'}  opt-out list: {args.out / 'optout.txt'}")
+        if summary["next"]:
+            print(f"export N+1: {args.out / 'next' / 'export'}  opt-out list: {args.out / 'next' / 'optout.txt'}  "
+                  f"what moved: {args.out / summary['next']}")
         return 0
+    if args.next:
+        raise SampleError("--next goes with --scale (for the git sample: codecurate next-export)")
     summary = build_sample(args.out)
     print(f"sample: {args.out} ({len(summary['repos'])} repos, {summary['visits']} visits, "
           f"{summary['blobs']} blobs, {summary['blob_bytes']} bytes, {summary['seconds']} s)")

@@ -12,6 +12,7 @@ per-content results reused per stage. languages.fallback is `none`, as in the e2
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from codecurate.config import load_config
 from codecurate.dev.nextexport import build_next_export
 from codecurate.ops.schedule import scheduled_release
-from codecurate.run.layout import OutputRoot
+from codecurate.run.layout import OutputRoot, RunDir
 
 TARGET = 0.25
 
@@ -54,24 +55,30 @@ def run(ctx) -> None:
         ctx.spark, _config(nxt / "export", nxt / "optout.txt", work / "out", f"incremental.previous={release_n}"),
         "1.1.0")
 
-    import json
-
     built = json.loads((incremental / "manifest.json").read_text())
     run_dir = OutputRoot(work / "out").run(built["release"]["run_id"])
     full_root = OutputRoot(work / "full")
     full_run = full_root.run(json.loads((full_root.releases / "1.1.0" / "manifest.json").read_text())
                              ["release"]["run_id"])
-    print(f"{'stage':<12} {'full s':>8} {'incr s':>8} {'reused rows':>12} {'computed':>9} {'reused':>7}")
-    for stage in built["data"]["source"]["config"]["stages"]:
-        inc_m, full_m = run_dir.read_manifest(stage), full_run.read_manifest(stage)
-        reuse = inc_m.get("content_results")
-        share = "-"
-        if reuse:
-            total = reuse["rows_reused"] + reuse["rows_computed"]
-            share = f"{reuse['rows_reused'] / total:.0%}" if total else "-"
-        print(f"{stage:<12} {full_m['seconds']:>8.1f} {inc_m['seconds']:>8.1f} "
-              f"{(reuse or {}).get('rows_reused', '-'):>12} {(reuse or {}).get('rows_computed', '-'):>9} {share:>7}")
-    ratio = seconds_inc / seconds_full
-    print(f"release N (full, warm-up): {seconds_n:.1f} s; N+1 full: {seconds_full:.1f} s; "
-          f"N+1 incremental from N: {seconds_inc:.1f} s = {ratio:.0%} of full "
-          f"(target <= {TARGET:.0%}: {'met' if ratio <= TARGET else 'NOT met'})")
+    print("\n".join(reuse_table(full_run, run_dir, built["data"]["source"]["config"]["stages"])))
+    print(f"release N (full, warm-up): {seconds_n:.1f} s; " + verdict(seconds_full, seconds_inc))
+
+
+def reuse_table(full_run: RunDir, incremental_run: RunDir, stages: list[str]) -> list[str]:
+    """Per stage: seconds of the full and of the incremental run, and the per-content results
+    the incremental run reused (rows reused, rows computed, share reused) from its manifest."""
+    lines = [f"{'stage':<13} {'full s':>8} {'incr s':>8} {'reused rows':>12} {'computed':>9} {'reused':>7}"]
+    for stage in stages:
+        inc_m, full_m = incremental_run.read_manifest(stage), full_run.read_manifest(stage)
+        reuse = inc_m.get("content_results") or {}
+        total = reuse.get("rows_reused", 0) + reuse.get("rows_computed", 0)
+        share = f"{reuse['rows_reused'] / total:.0%}" if total else "-"
+        lines.append(f"{stage:<13} {full_m['seconds']:>8.1f} {inc_m['seconds']:>8.1f} "
+                     f"{reuse.get('rows_reused', '-'):>12} {reuse.get('rows_computed', '-'):>9} {share:>7}")
+    return lines
+
+
+def verdict(seconds_full: float, seconds_incremental: float) -> str:
+    ratio = seconds_incremental / seconds_full
+    return (f"N+1 full: {seconds_full:.1f} s; N+1 incremental from N: {seconds_incremental:.1f} s = {ratio:.0%} "
+            f"of full (target <= {TARGET:.0%}: {'met' if ratio <= TARGET else 'NOT met'})")

@@ -9,6 +9,12 @@ peak RSS of the driver JVM and of the largest Python worker while the stage ran 
 MB/s per core = the stage's input bytes (the files it was given) / its seconds / cores. For
 the release it is the bytes published. The whole run's figure is the bytes of every file at
 the repositories' heads (extract's input) / wall time of `codecurate run` / cores.
+
+`--incremental` (`make bench-incremental-scale`): the corpus with its export N+1
+(`codecurate sample --scale N --next`), and three runs, one at a time, each its own
+`codecurate run` process with the same config: release N (full), N+1 full, N+1 incremental
+from release N. Prints per stage the full and incremental seconds and the per-content results
+reused, then the incremental run's wall time over the full run's (target: <= 25%).
 """
 
 from __future__ import annotations
@@ -77,29 +83,30 @@ class StageMemory:
         self._thread.join()
 
 
-def ensure_corpus(path: Path, mb: int, seed: int) -> Path:
+def ensure_corpus(path: Path, mb: int, seed: int, next_export: bool = False) -> Path:
     marker = path / "sample.json"
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("scale_mb") == mb and info.get("seed") == seed:
+        if info.get("scale_mb") == mb and info.get("seed") == seed and (info.get("next") or not next_export):
             return path
     from codecurate.dev.scale import build_scale
 
     print(f"bench-scale: building the {mb} MB scale corpus in {path}", flush=True)
-    summary = build_scale(path, mb, seed)
+    summary = build_scale(path, mb, seed, next_export=next_export)
     print(f"bench-scale: {summary['head_files']:,} files, {summary['head_bytes'] / 1e6:.0f} MB at heads, "
           f"{summary['blob_bytes'] / 1e6:.0f} MB distinct, built in {summary['seconds']} s", flush=True)
     return path
 
 
-def run_pipeline(corpus: Path, out: Path, cores: int, extra: list[str]) -> tuple[float, float | None, dict, str]:
+def run_pipeline(corpus: Path, out: Path, cores: int, extra: list[str],
+                 version: str = "1.0.0") -> tuple[float, float | None, dict, str]:
     """(wall seconds of `codecurate run`, seconds of its release step, peak RSS per stage, log tail)."""
     shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a resumed one
     command = [
         sys.executable, "-m", "codecurate", "run", "--config", str(ROOT / "configs" / "local.yaml"),
         "--set", f"input.export={corpus / 'export'}", "--set", f"input.blobs={corpus / 'export' / 'blobs'}",
         "--set", f"optout.list={corpus / 'optout.txt'}", "--set", f"output.root={out}",
-        "--set", "release.version=1.0.0", "--set", f"spark.master=local[{cores}]",
+        "--set", f"release.version={version}", "--set", f"spark.master=local[{cores}]",
         "--set", "spark.show_progress=false", *extra,
     ]
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable)
@@ -172,6 +179,33 @@ def report(out: Path, seconds: float, peaks: dict, cores: int, release_seconds: 
     return lines
 
 
+def incremental(corpus: Path, out: Path, cores: int, extra: list[str]) -> list[str]:
+    """Release N, N+1 full, N+1 incremental from N (in out/n, out/full, out/incremental)."""
+    from codecurate.dev.bench.incremental import reuse_table, verdict
+    from codecurate.run.layout import OutputRoot
+
+    moved = json.loads((corpus / "next" / "next_export.json").read_text())
+    print(f"export N+1: {moved['new_contents']:,} of {moved['blobs']:,} contents new "
+          f"({moved['new_contents_share']:.1%}), {moved['files_changed']:,} files edited, "
+          f"{moved['files_added']:,} added, {moved['repos_unchanged']} of {moved['repos']} repositories unchanged, "
+          f"relicensed {moved['relicensed_mit_to_gpl']}, gone {len(moved['gone'])}, new {len(moved['new'])}, "
+          f"opt-out +{moved['optout_added']}", flush=True)
+    seconds_n, *_ = run_pipeline(corpus, out / "n", cores, extra)
+    seconds_full, release_full, *_ = run_pipeline(corpus / "next", out / "full", cores, extra, version="1.1.0")
+    seconds_inc, release_inc, *_ = run_pipeline(
+        corpus / "next", out / "incremental", cores,
+        [*extra, "--incremental-from", str(out / "n" / "releases" / "1.0.0")], version="1.1.0")
+    full_run, inc_run = OutputRoot(out / "full").latest_run(), OutputRoot(out / "incremental").latest_run()
+    stages = inc_run.read_info()["stages"]
+    other = [seconds - sum(run.read_manifest(s)["seconds"] for s in stages) - (release or 0.0)
+             for run, seconds, release in ((full_run, seconds_full, release_full),
+                                           (inc_run, seconds_inc, release_inc))]
+    return [*reuse_table(full_run, inc_run, stages),
+            f"{'release':<13} {release_full or 0.0:>8.1f} {release_inc or 0.0:>8.1f}",
+            f"{'other':<13} {other[0]:>8.1f} {other[1]:>8.1f}   (Spark's start-up, planning the run)",
+            f"release N (full): {seconds_n:.1f} s; " + verdict(seconds_full, seconds_inc)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codecurate.dev.bench.scale")
     parser.add_argument("--scale", type=int, default=1100, help="corpus size in MB (default: %(default)s)")
@@ -183,7 +217,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="extra config override (the figures are for the default config)")
     parser.add_argument("--report-only", action="store_true",
                         help="print the table from an earlier run's manifests (no memory figures)")
+    parser.add_argument("--incremental", action="store_true",
+                        help="release N, N+1 full and N+1 incremental from N on the corpus and its export N+1")
     args = parser.parse_args(argv)
+    if args.incremental:
+        corpus = (args.corpus or Path(f"out/scale-{args.scale}")).absolute()
+        extra = [x for item in args.overrides for x in ("--set", item)]
+        print("\n".join(incremental(ensure_corpus(corpus, args.scale, args.seed, next_export=True),
+                                     args.out.absolute(), args.cores, extra)))
+        return 0
     if args.report_only:
         print("\n".join(report(args.out.absolute(), 0.0, {}, args.cores)))
         return 0
