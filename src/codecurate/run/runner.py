@@ -157,11 +157,14 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     from pyspark.sql import functions as F
 
     name = stage.name
-    # Read twice (kept, rejects): materialised once, row by row, on disk. Not persist(): a
-    # DataFrame cache builds columnar batches of 10,000 rows on the heap, ~200 MB of content per
-    # task here, and in local mode that heap is the driver's (the 1.1 GB scale corpus died in
-    # extract with OutOfMemoryError in ColumnBuilder.ensureFreeSpace).
-    tagged = ctx.checkpoint(tagged)
+    # Read twice (kept, rejects): materialised once, row by row, on disk, unless the stage says
+    # its plan is cheap to run again (Stage.recompute_tagged). Not persist(): a DataFrame cache
+    # builds columnar batches of 10,000 rows on the heap, ~200 MB of content per task here, and
+    # in local mode that heap is the driver's (the 1.1 GB scale corpus died in extract with
+    # OutOfMemoryError in ColumnBuilder.ensureFreeSpace). Either way conservation is checked
+    # on what was written, so two runs of a plan that disagreed would fail the stage.
+    if not getattr(stage, "recompute_tagged", False):
+        tagged = ctx.checkpoint(tagged)
     reason = F.col(C.DROP_REASON)
     audit = [c for c in C.AUDIT_COLUMNS if c in tagged.columns]
     kept = tagged.filter(reason.isNull()).drop(C.DROP_REASON, *audit)

@@ -99,6 +99,13 @@ class Stage:
     # its manifest: counts a stage cannot take itself without an extra pass over its input.
     summarise: Callable[[DataFrame, Config], dict[str, Any]] | None = None
     content_results: ContentResults | None = None  # per-content answers a later run can reuse
+    # True when the tagged frame only joins and compares what the stage checkpointed (content
+    # results, clusters) or cheap columns: the runner then writes kept and rejects straight from
+    # its plan, the rejects from key columns alone, instead of first materialising every row
+    # with its content (~9 s a GB on 2 cores: write the checkpoint, read it back). False when
+    # recomputing it would run a detector or read content a second time (licenses' classifier;
+    # decontaminate, whose key is a hash of the content).
+    recompute_tagged: bool = False
 
     def run(self, files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         require_columns(files, self.requires, self.name)

@@ -40,4 +40,4 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     )
 
 
-STAGE = Stage(name=NAME, requires=REQUIRES, apply=run)
+STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, recompute_tagged=True)

@@ -143,4 +143,5 @@ RESULTS = ContentResults(
 )
 
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, reject_columns=REJECT_COLUMNS,
-              check=check_available, content_results=RESULTS)
+              check=check_available, content_results=RESULTS,
+              recompute_tagged=True)

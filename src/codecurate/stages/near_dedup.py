@@ -237,4 +237,5 @@ RESULTS = ContentResults(
                           "codecurate.minhash": RESULTS_VERSION},
 )
 
-STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, content_results=RESULTS)
+STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, content_results=RESULTS,
+              recompute_tagged=True)

@@ -120,4 +120,4 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
 
 # No start-up check of its own: the runner reads the list before any work (its sha256 is part
 # of the run's identity), so a missing or malformed list already fails then.
-STAGE = Stage(name=NAME, requires=REQUIRES, apply=run)
+STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, recompute_tagged=True)

@@ -141,4 +141,5 @@ RESULTS = ContentResults(
                           "codecurate.pii": RESULTS_VERSION},
 )
 
-STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, content_results=RESULTS)
+STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, content_results=RESULTS,
+              recompute_tagged=True)

@@ -130,4 +130,5 @@ RESULTS = ContentResults(
 )
 
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, reject_columns=REJECT_COLUMNS, check=check,
-              content_results=RESULTS)
+              content_results=RESULTS,
+              recompute_tagged=True)
