@@ -61,6 +61,10 @@ def build_session(cfg: SparkConfig, *, log_file: str | os.PathLike | None = None
         builder = builder.master(local_master(cfg))
         # Local mode: the driver JVM also runs every task (spark-submit sets its own).
         settings["spark.driver.memory"] = cfg.driver_memory
+        # glibc gives each thread that allocates natively (zstd, Arrow, Parquet) an arena of up
+        # to 64 MB; with 2 the driver JVM's peak RSS on the 1.1 GB scale corpus went from 1928
+        # to 1778 MiB. Read by the JVM about to start and inherited by its Python workers.
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         if cfg.local_dir:
             settings["spark.local.dir"] = cfg.local_dir
     settings |= {
