@@ -26,7 +26,7 @@ from pyspark.sql import types as T
 from codecurate import columns as C
 from codecurate.config import Config
 from codecurate.reasons import DropReason
-from codecurate.spark.arrow import map_in_arrow, map_to_arrow
+from codecurate.spark.arrow import map_to_arrow
 from codecurate.stages.base import Stage, StageContext, mark_dropped
 from codecurate.text.optout import MalformedEntry, OptOutSummary, check_optout_list, parse_entry, repo_keys
 
@@ -80,29 +80,24 @@ def with_opted_out(files: DataFrame, entries: DataFrame | None, flag: str, *, br
     owners = entries.filter(~F.col(_ENTRY).contains("/")).select(
         F.col(_ENTRY).alias("_optout_owner"), F.lit(True).alias("_by_owner"))
     opted_out = F.coalesce(F.col("_by_repo"), F.lit(False)) | F.coalesce(F.col("_by_owner"), F.lit(False))
-    if broadcast:
-        # Safe to broadcast: the caller counted the list's lines first. Only repo_name goes to
-        # Python for the keys; the files stay in their partitions.
-        keyed = files.withColumn("_optout_keys", _repo_keys(F.col(C.REPO_NAME)))
-        joined = (
-            keyed.join(F.broadcast(repos), F.col("_optout_keys._optout_repo") == F.col("_optout_repo"), "left")
-            .join(F.broadcast(owners), F.col("_optout_keys._optout_owner") == F.col("_optout_owner"), "left")
+    # Safe to broadcast: the caller counted the list's lines first.
+    listed = F.broadcast if broadcast else (lambda frame: frame)
+
+    def matched(frame: DataFrame) -> DataFrame:
+        """`frame` joined with the entries its repo_name's keys match (only the name goes to Python)."""
+        keyed = frame.withColumn("_optout_keys", _repo_keys(F.col(C.REPO_NAME)))
+        return (
+            keyed.join(listed(repos), F.col("_optout_keys._optout_repo") == F.col("_optout_repo"), "left")
+            .join(listed(owners), F.col("_optout_keys._optout_owner") == F.col("_optout_owner"), "left")
         )
-        return joined.select(*[F.col(c) for c in files.columns], opted_out.alias(flag))
 
-    def keys(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            lower, owner = repo_keys(batch.column(C.REPO_NAME))
-            yield batch.append_column(_KEYS[0], lower).append_column(_KEYS[1], owner)
-
-    names = map_in_arrow(files.select(C.REPO_NAME).distinct(), keys, _KEYS)
-    flagged = (
-        names.join(repos, "_optout_repo", "left").join(owners, "_optout_owner", "left")
-        .select(C.REPO_NAME, opted_out.alias(flag))
-    )
-    joined = files.join(flagged, files[C.REPO_NAME].eqNullSafe(flagged[C.REPO_NAME]), "left")
-    return joined.select(*[files[c] for c in files.columns],
-                         F.coalesce(flagged[flag], F.lit(False)).alias(flag))
+    if broadcast:  # every task flags its own files: nothing is shuffled
+        return matched(files).select(*[F.col(c) for c in files.columns], opted_out.alias(flag))
+    flagged = matched(files.select(C.REPO_NAME).distinct()).select(
+        F.col(C.REPO_NAME).alias("_optout_name"), opted_out.alias("_optout_flag"))
+    joined = files.join(flagged, F.col(C.REPO_NAME).eqNullSafe(F.col("_optout_name")), "left")
+    return joined.select(*[F.col(c) for c in files.columns],
+                         F.coalesce(F.col("_optout_flag"), F.lit(False)).alias(flag))
 
 
 def broadcastable(summary: OptOutSummary, cfg: Config) -> bool:
