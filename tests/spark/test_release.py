@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -11,11 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from release_helpers import make_run, row
 
-from codecurate.config import Config, OutputConfig, ReleaseConfig
+from codecurate.config import Config, OptOutConfig, OutputConfig, ReleaseConfig
 from codecurate.release import layout
 from codecurate.release.patch_optout import patch_optout
 from codecurate.release.verify import verify_release
 from codecurate.release.writer import publish_release
+from codecurate.version import code_version
 
 ROWS = [
     row("alice/web", "src/app.py", "b01", "Python"),
@@ -156,6 +158,35 @@ def test_patch_optout_removes_exactly_listed_repos(published, tmp_path):
     assert "alice/web" not in log and "Alice" not in (patched / "README.md").read_text()
     # the original release is untouched
     assert verify_release(release) == [] and len(_rows(release)) == 8
+
+
+@pytest.mark.parametrize("run_list, run_code, rematched", [
+    ("same", "current", False),  # the run's optout stage applied this list: nothing to re-match
+    ("older", "current", True),  # the list changed after the run
+    ("same", "other", True),  # same list, other code: its matching may differ
+])
+def test_optout_recheck_at_publishing(spark, tmp_path, run_list, run_code, rematched):
+    listed = tmp_path / "optout.txt"
+    listed.write_text("alice\nbob/tools\n")
+    older = "carol\n"
+    run_dir = make_run(spark, tmp_path, ROWS)
+    info = json.loads((run_dir / "run.json").read_text())
+    # A hand-written run that claims its optout stage ran, yet kept files the list names:
+    # they stay published only if the release trusts the run instead of matching again.
+    info["optout_sha256"] = hashlib.sha256((listed.read_text() if run_list == "same" else older).encode()).hexdigest()
+    info["code_version"] = code_version() if run_code == "current" else "0.0.1+gdeadbeef"
+    (run_dir / "run.json").write_text(json.dumps(info))
+    cfg = Config(output=OutputConfig(root=str(tmp_path)), optout=OptOutConfig(list=str(listed)))
+    release = publish_release(spark, run_dir, cfg, version="0.1.0")
+    recheck = json.loads((release / "manifest.json").read_text())["data"]["optout_recheck"]
+    assert recheck["optout_sha256"] == hashlib.sha256(listed.read_bytes()).hexdigest()
+    if rematched:  # alice/web x2, Alice/Tools, bob/tools go; carol/alice and alicebob/z stay
+        assert recheck["rows_removed"] == 4
+        assert _rows(release) == [("alicebob/z", "Makefile"), ("bob/other", "a/b.py"),
+                                  ("bob/other", "y.py"), ("carol/alice", "z.py")]
+    else:
+        assert recheck["rows_removed"] == 0 and len(_rows(release)) == len(ROWS)
+    assert verify_release(release) == []
 
 
 def test_publish_twice_is_byte_identical_and_shards_by_size(spark, tmp_path):

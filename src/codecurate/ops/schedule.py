@@ -82,6 +82,7 @@ def scheduled_release(cfg: Config, *, version: str | None = None, run_id: str | 
             raw = run_stages(spark, raw_branch(run), export)
             extra["variants"] = ((RAW, raw.run_dir),)
         started = time.monotonic()
+        log("[release] started")
         release_dir = publish_release(spark, run.run_dir, cfg, version=version, allow_shrink=allow_shrink, **extra)
         log(f"release published at {release_dir} in {time.monotonic() - started:.1f} s")
         if cfg.tracking.enabled:

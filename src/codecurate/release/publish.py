@@ -52,13 +52,19 @@ def finish_release(staging: Path, built: dict[str, Any], previous_dir: Path | No
     text = changelog.changelog(previous_dir, staging, built)
     (staging / layout.CHANGELOG).write_text(text, encoding="utf-8")
     manifest.write(built, staging)
-    write_sums(staging)
+    # The shards' sha256s were taken from the files just written; only the rest is read again.
+    data = built["data"]
+    shards = [*data["files"], *(f for variant in data.get("variants", ()) for f in variant["files"])]
+    write_sums(staging, {f["path"]: f["sha256"] for f in shards})
 
 
-def write_sums(release_dir: Path) -> None:
+def write_sums(release_dir: Path, known: dict[str, str] | None = None) -> None:
+    """SHA256SUMS over every other file of the release; `known`: sha256 by relative path."""
+    known = known or {}
     lines = []
     for path in sorted(p for p in release_dir.rglob("*") if p.is_file() and p.name != layout.SUMS):
-        lines.append(f"{layout.sha256_file(path)}  {path.relative_to(release_dir).as_posix()}\n")
+        name = path.relative_to(release_dir).as_posix()
+        lines.append(f"{known.get(name) or layout.sha256_file(path)}  {name}\n")
     (release_dir / layout.SUMS).write_text("".join(lines), encoding="utf-8")
 
 

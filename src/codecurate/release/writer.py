@@ -15,6 +15,7 @@ per-language aggregate reach the driver.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from codecurate import columns as C
 from codecurate.config import MIB, Config
 from codecurate.errors import PipelineError
 from codecurate.release import layout, manifest, publish
+from codecurate.run.console import console
 from codecurate.run.layout import OutputRoot, RunDir, RunDirError
 from codecurate.stages.optout import broadcastable, optout_entries, with_opted_out
 from codecurate.text.optout import check_optout_list
@@ -86,7 +88,10 @@ def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version:
 
     with publish.staged(releases_root, version, overwrite=cfg.release.overwrite) as staging:
         files = spark.read.parquet(str(source.kept(last)))
-        shards, languages, recheck, repos = _write_data(files, cfg, staging)
+        started = time.monotonic()
+        shards, languages, recheck, repos = _write_data(files, cfg, staging, run=run)
+        console.log(f"[release] {sum(s['rows'] for s in shards):,} files written to {len(shards)} shards "
+                    f"in {time.monotonic() - started:.1f} s")
         data = {
             "source": {
                 "config": run.get("config", {}),
@@ -190,13 +195,22 @@ def _variant(spark: SparkSession, name: str, run_dir: Path, cfg: Config, staging
     source = RunDir(run_dir)
     stages = stage_summaries(source, source.read_info()["stages"])
     files = spark.read.parquet(str(source.kept(stages[-1][1]["stage"])))
-    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name)
+    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name, run=source.read_info())
     return {"name": name, "dir": name, "stages": [summary for _, summary in stages],
             "optout_recheck": recheck, "totals": totals(languages, shards, repos),
             "languages": languages, "files": shards}
 
 
-def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = layout.DATA_DIR):
+def optout_applied(run: dict[str, Any], sha256: str) -> bool:
+    """The run's optout stage matched this very list (same sha256) with this very code, so
+    matching it again at publishing could remove nothing: the re-check is for a list that
+    changed between the run and the release."""
+    return ("optout" in run.get("stages", ()) and run.get("optout_sha256") == sha256
+            and run.get("code_version") == code_version())
+
+
+def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = layout.DATA_DIR, *,
+                run: dict[str, Any]):
     missing = [c for c in layout.REQUIRED if c not in files.columns]
     if missing:
         raise RunDirError(f"the last stage's kept rows lack {missing}; a release needs {list(layout.REQUIRED)}")
@@ -204,11 +218,12 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     present = [f.name for f in schema if f.name in files.columns]
 
     optout = check_optout_list(cfg.optout.list) if cfg.optout.list else None
+    rematch = optout is not None and not optout_applied(run, optout.sha256)
     flagged = files
-    if optout is not None:
+    if rematch:
         flagged = with_opted_out(files, optout_entries(files.sparkSession, cfg.optout.list), _OPTED_OUT,
                                  broadcast=broadcastable(optout, cfg))
-    excluded = F.col(_OPTED_OUT) if optout is not None else F.lit(False)
+    excluded = F.col(_OPTED_OUT) if rematch else F.lit(False)
     language = F.col(C.LANGUAGE) if C.LANGUAGE in files.columns else F.lit(None).cast("string")
     # Shard sizing reads length_bytes, not the content's own length: the planning pass then
     # reads no content column, and the two differ only by PII redactions and re-encoding.
@@ -230,8 +245,8 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     target = cfg.release.shard_size_mb * MIB
     planned = {lang: max(1, math.ceil(r["size"] / target)) for lang, r in kept_stats.items()}
 
-    # The run's optout stage matched the same list, so usually nothing is left to remove: then
-    # the files are published without matching the list a second time, row by row.
+    # Nothing to remove (the usual case when the list changed a little): the files are
+    # published without the match in their plan, so it is not run a second time, row by row.
     kept = tagged.filter(~F.col(_OPTED_OUT)) if removed else files.select(*columns)
     repos = kept.select(F.countDistinct(C.REPO_NAME)).first()[0] if kept_stats else 0
     written: list[dict[str, Any]] = []
@@ -256,9 +271,9 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
             .sortWithinPartitions(_DIR, _SHARD)
         )
         data_root = str(staging / data_dir)
-        ids_only = cfg.release.ids_only
         out_schema = "dir string, shard int, rows long, bytes long, sha256 string"
-        results = prepared.mapInArrow(lambda it: _write_shards(it, data_root, ids_only), out_schema).collect()
+        # The schema goes to the workers built: building it there imports every stage module.
+        results = prepared.mapInArrow(lambda it: _write_shards(it, data_root, schema), out_schema).collect()
         written = [r.asDict() for r in results]
     shards = _name_shards(staging, written, data_dir)
     languages = []
@@ -276,9 +291,8 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     return shards, languages, recheck, int(repos)
 
 
-def _write_shards(batches: Iterator[pa.RecordBatch], data_root: str, ids_only: bool) -> Iterator[pa.RecordBatch]:
+def _write_shards(batches: Iterator[pa.RecordBatch], data_root: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """Executor side: rows arrive grouped by (dir, shard); write each group as one shard file."""
-    schema = layout.release_schema(ids_only)
     pending: list[pa.Table] = []
     key = None
     for batch in batches:

@@ -23,6 +23,8 @@ import types
 from collections.abc import Sequence
 from importlib import metadata
 
+from codecurate.text.resident import keep_resident
+
 INSTALL_HINT = (
     "the guesslang fallback needs guesslang 2.2.1 and tensorflow-cpu 2.21.0: run `make setup`, "
     "or `pip install 'codecurate[guesslang]'` and then `pip install --no-deps guesslang==2.2.1`"
@@ -202,4 +204,5 @@ def classifier() -> GuesslangClassifier:
             with _native_stderr_silenced():
                 _classifier = GuesslangClassifier()
                 _classifier.classify(["x = 1"])  # the first call logs too (graph set-up)
+            keep_resident()
         return _classifier

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from codecurate.errors import UsageError
 from codecurate.resources import data_file
+from codecurate.text.resident import keep_resident
 
 DATA_DIR = data_file("licenses")
 
@@ -413,6 +414,7 @@ def scancode() -> _ScanCode:
     global _scancode
     if _scancode is None:
         _scancode = _ScanCode()
+        keep_resident()
     return _scancode
 
 

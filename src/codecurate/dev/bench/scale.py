@@ -120,15 +120,13 @@ def run_pipeline(corpus: Path, out: Path, cores: int, extra: list[str],
                 print(line, end="", flush=True)
                 if line.rstrip().endswith(STAGE_LINE):
                     memory.stage = line.split("] [", 1)[1].split("]", 1)[0]
-                elif "release" in line and memory.stage == "pii":
-                    memory.stage = "release"
+                elif " in -> " in line:
+                    memory.stage = "between"  # a stage ended; the next or the release starts soon
                 if RELEASE_LINE in line:
                     release_seconds = float(line.rsplit(" in ", 1)[1].split()[0])
             tail = (tail + [line])[-60:]
             if " run " in line and "->" in line and memory.stage == "start":
                 memory.stage = "extract"
-        if memory.stage == "pii":
-            memory.stage = "release"
         process.wait()
     seconds = time.monotonic() - started
     if process.returncode != 0:
