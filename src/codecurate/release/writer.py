@@ -193,9 +193,10 @@ def language_detectors(stages: list[tuple[dict[str, Any], dict[str, Any]]]) -> A
 def _variant(spark: SparkSession, name: str, run_dir: Path, cfg: Config, staging: Path) -> dict[str, Any]:
     """A second dataset config: its files under <release>/<name>/, its own stage counts and totals."""
     source = RunDir(run_dir)
-    stages = stage_summaries(source, source.read_info()["stages"])
+    run = source.read_info()
+    stages = stage_summaries(source, run["stages"])
     files = spark.read.parquet(str(source.kept(stages[-1][1]["stage"])))
-    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name, run=source.read_info())
+    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name, run=run)
     return {"name": name, "dir": name, "stages": [summary for _, summary in stages],
             "optout_recheck": recheck, "totals": totals(languages, shards, repos),
             "languages": languages, "files": shards}
