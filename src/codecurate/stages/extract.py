@@ -250,7 +250,8 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
         totals, over = _over_cap(frontier, sizes, totals, x.max_entries_per_origin,
                                  x.max_path_bytes_per_origin, ctx)
         bad.append(over)
-        frontier = frontier.join(over, "_root", "left_anti")
+        if not over.isEmpty():  # rare (hostile or huge trees): spares a shuffle per level
+            frontier = frontier.join(over, "_root", "left_anti")
         name, valid = _name_checks("name")
         # Each level is materialised once: its files, its other entries and the next frontier
         # are all read from it, so directory_entry is scanned once per level, not once per use
@@ -303,15 +304,14 @@ def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None,
     """(running totals including the next level, roots the next level would take over a cap).
 
     The next level lists, per frontier row, every entry of its directory: per root that is
-    sum(copies x entries) rows and sum(prefix bytes x entries + copies x name bytes) path bytes,
+    sum(entries) rows and sum(prefix bytes x entries + name bytes) path bytes over its rows,
     computed from the per-directory counts (`sizes`) without building the level.
     """
-    copies = frontier.groupBy("_root", "_dir").agg(
-        F.count(F.lit(1)).alias("_copies"), F.sum(F.octet_length("_prefix")).alias("_prefix_bytes"))
-    level = (copies.join(sizes, copies["_dir"] == sizes["directory_id"]).groupBy("_root")
-             .agg(F.sum(F.col("_copies") * F.col("_n")).alias("_entries"),
-                  F.sum(F.col("_prefix_bytes") * F.col("_n") + F.col("_copies") * F.col("_name_bytes"))
-                  .alias("_bytes")))
+    # Per frontier row: its directory's entries, each listed under the row's prefix (one
+    # aggregation, by root: grouping by (root, directory) first cost a shuffle per level).
+    level = (frontier.join(sizes, frontier["_dir"] == sizes["directory_id"]).groupBy("_root")
+             .agg(F.sum("_n").alias("_entries"),
+                  F.sum(F.octet_length("_prefix") * F.col("_n") + F.col("_name_bytes")).alias("_bytes")))
     if totals is not None:
         level = level.unionByName(totals).groupBy("_root").agg(
             F.sum("_entries").alias("_entries"), F.sum("_bytes").alias("_bytes"))
