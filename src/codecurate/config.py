@@ -88,10 +88,15 @@ class SparkConfig:
     # 64 keeps a partition of a 1 GB stage near 16 MB of content, so no task holds much of it.
     shuffle_partitions: int = 64
     # Local mode only (spark-submit sets its own): the driver JVM is also the executor. Nothing
-    # content-sized is held on its heap (no broadcast joins, caches and checkpoints on disk),
-    # so 1g does for any input size; more only buys speed.
+    # content-sized is held on its heap (no unmeasured broadcast joins, caches and checkpoints
+    # on disk), so 1g does for any input size; more only buys speed.
     driver_memory: str = "1g"
     python_worker_mb: int = 2560  # one Python worker's peak, ScanCode's ~1.4 GB index included
+    # A table of per-content answers (languages, quality rules, near-dup clusters, ...) of at most
+    # this many MB is broadcast to the tasks that join it onto the files, so the files and their
+    # content are not shuffled for the join. Measured, not estimated: the driver builds the hash
+    # table on its heap (in local mode the 1g heap that also runs the tasks). 0: never.
+    broadcast_max_mb: int = 64
     local_dir: str | None = None  # spark.local.dir (shuffle files, spills, disk caches); None: /tmp
     # Spark's own console progress bar; off: codecurate draws one progress line per stage
     show_progress: bool = False
@@ -499,6 +504,7 @@ def _validate(cfg: Config) -> None:
     check(re.fullmatch(r"[1-9]\d*[kmgt]", cfg.spark.driver_memory.lower()) is not None, "spark.driver_memory",
           f"must be a JVM size like 1g or 4096m, got {cfg.spark.driver_memory!r}")
     check(cfg.spark.python_worker_mb > 0, "spark.python_worker_mb", "must be positive")
+    check(cfg.spark.broadcast_max_mb >= 0, "spark.broadcast_max_mb", "must be 0 or more")
     check(cfg.release.shard_size_mb > 0, "release.shard_size_mb", "must be positive")
     check(cfg.optout.broadcast_max_entries >= 0, "optout.broadcast_max_entries", "must be 0 or more")
     check(VERSION_RE.fullmatch(cfg.release.version) is not None,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from codecurate import columns as C
-from codecurate.config import Config, NearDedupConfig
+from codecurate.config import Config, NearDedupConfig, SparkConfig
 from codecurate.dev.bench.dedup import edit_lines
 from codecurate.stages import exact_dedup, near_dedup
 from codecurate.stages.base import StageContext, StageInputError
@@ -37,7 +37,9 @@ def _outcome(frame):
     }
 
 
-def test_exact_dedup_keeps_one_row_per_blob_by_the_survivor_order(spark):
+# The survivors join the files by broadcast (few) or by a shuffle (spark.broadcast_max_mb=0).
+@pytest.mark.parametrize("broadcast_max_mb", [32, 0])
+def test_exact_dedup_keeps_one_row_per_blob_by_the_survivor_order(spark, broadcast_max_mb):
     rows = [
         # blob b1: permissive license beats stars; equal rest falls to repo_name asc
         _row("b1", "z/gpl", license="gpl-3.0", stars=900),
@@ -53,7 +55,10 @@ def test_exact_dedup_keeps_one_row_per_blob_by_the_survivor_order(spark):
         _row("b4", "p/old", stars=3, revised=DAY1, visited=DAY2),
         _row("b4", "p/new", stars=3, revised=DAY2, visited=DAY1),
     ]
-    out = exact_dedup.run(spark.createDataFrame(rows, SCHEMA).repartition(3), Config(), _context(spark))
+    cfg = Config(spark=SparkConfig(broadcast_max_mb=broadcast_max_mb))
+    out = exact_dedup.run(spark.createDataFrame(rows, SCHEMA).repartition(3), cfg, _context(spark))
+    plan = out._jdf.queryExecution().executedPlan().toString()
+    assert ("BroadcastHashJoin" in plan) == (broadcast_max_mb > 0), plan
     dup = "exact_duplicate"
     assert _outcome(out) == {
         ("k/mit", "f.py", "s1"): (None, None, None),
@@ -155,15 +160,19 @@ EXPECTED_NEAR = {
 }
 
 
-# The components are found on the driver (graphs this small) and in Spark rounds.
-@pytest.mark.parametrize("partitions, driver_graph_max_edges", [(1, 200_000), (2, 0), (7, 200_000)])
-def test_near_dedup_merges_planted_families_on_any_partitioning(spark, planted, partitions, driver_graph_max_edges):
+# The components are found on the driver (graphs this small) and in Spark rounds; the decisions
+# join the files by broadcast, and by a shuffle with spark.broadcast_max_mb=0.
+@pytest.mark.parametrize("partitions, driver_graph_max_edges, broadcast_max_mb",
+                         [(1, 200_000, 32), (2, 0, 0), (7, 200_000, 32)])
+def test_near_dedup_merges_planted_families_on_any_partitioning(spark, planted, partitions, driver_graph_max_edges,
+                                                                broadcast_max_mb):
     previous = spark.conf.get("spark.sql.shuffle.partitions")
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
     try:
         ctx = _context(spark)
         files = _near_input(spark, planted).repartition(partitions)
-        cfg = Config(near_dedup=NearDedupConfig(driver_graph_max_edges=driver_graph_max_edges))
+        cfg = Config(near_dedup=NearDedupConfig(driver_graph_max_edges=driver_graph_max_edges),
+                     spark=SparkConfig(broadcast_max_mb=broadcast_max_mb))
         out = near_dedup.run(files, cfg, ctx)
         got = {r[C.BLOB_ID]: (r[C.DROP_REASON], r[C.DUP_OF], r[C.DUP_OF_REPO_NAME]) for r in out.collect()}
     finally:

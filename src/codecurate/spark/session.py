@@ -78,18 +78,19 @@ def build_session(cfg: SparkConfig, *, log_file: str | os.PathLike | None = None
             settings["spark.local.dir"] = cfg.local_dir
     settings |= {
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
-        # No broadcast joins. A broadcast side is collected to the driver as task results and
+        # No automatic broadcast joins. A broadcast side is collected to the driver as task results and
         # its hash table built on the driver's heap, and Spark decides from estimates: the
         # compressed ORC file size (on the 1.1 GB scale corpus extract broadcast the whole
         # directory_entry table at each of 14 tree levels, and the content table, which carries
         # `data` in exports that ship content) or compressed shuffle bytes (adaptive). Every
         # join shuffles executor to executor; at SWH scale no side of ours is small anyway (one
-        # row per directory entry, per file or per origin). Raise both in spark.conf to
-        # broadcast on purpose.
+        # row per directory entry, per file or per origin). Stages broadcast small tables of
+        # answers on purpose, measured first (codecurate.stages.base.broadcast_if_small).
         "spark.sql.autoBroadcastJoinThreshold": "-1",
         "spark.sql.adaptive.autoBroadcastJoinThreshold": "-1",
-        # What the driver collects is counts and shard lists (KBs): anything bigger is a bug,
-        # and a clear error beats an OutOfMemoryError.
+        # What the driver collects is counts, shard lists (KBs) and the measured broadcasts
+        # (spark.broadcast_max_mb): anything bigger is a bug, and a clear error beats an
+        # OutOfMemoryError.
         "spark.driver.maxResultSize": "256m",
         # Dates are written and compared in UTC whatever the machine's zone.
         "spark.sql.session.timeZone": "UTC",

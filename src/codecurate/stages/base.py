@@ -103,8 +103,8 @@ class Stage:
     # results, clusters) or cheap columns: the runner then writes kept and rejects straight from
     # its plan, the rejects from key columns alone, instead of first materialising every row
     # with its content (~9 s a GB on 2 cores: write the checkpoint, read it back). False when
-    # recomputing it would run a detector or read content a second time (licenses' classifier;
-    # decontaminate, whose key is a hash of the content).
+    # recomputing it would run a detector or read content a second time (decontaminate, whose
+    # key is a hash of the content).
     recompute_tagged: bool = False
 
     def run(self, files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
@@ -167,6 +167,43 @@ class ContentResults:
         return {**described, "fingerprint": hashlib.sha256(canonical).hexdigest()}
 
 
+def estimated_bytes(frame: DataFrame) -> Column:
+    """An aggregate: about how many bytes `frame`'s rows hold in Spark's row format: 16 a row,
+    strings and binaries by length, 8 any other value; arrays 16 an element plus the length of
+    string elements, or 32 an element of another type (a struct of a few fields)."""
+    from pyspark.sql import types as T
+
+    parts = [F.lit(16)]
+    for field_ in frame.schema.fields:
+        col, kind = F.col(field_.name), field_.dataType
+        if isinstance(kind, T.StringType | T.BinaryType):
+            parts.append(F.coalesce(F.octet_length(col), F.lit(0)))
+        elif isinstance(kind, T.ArrayType) and isinstance(kind.elementType, T.StringType):
+            parts.append(F.coalesce(F.size(col) * 16 + F.octet_length(F.array_join(col, "")), F.lit(0)))
+        elif isinstance(kind, T.ArrayType | T.MapType):
+            parts.append(F.coalesce(F.size(col), F.lit(0)) * 32)
+        else:
+            parts.append(F.lit(8))
+    return F.coalesce(F.sum(sum(parts[1:], parts[0]).cast("long")), F.lit(0))
+
+
+def broadcast_if_small(frame: DataFrame, cfg: Config) -> DataFrame:
+    """`frame` hinted for broadcast when it holds at most `spark.broadcast_max_mb`, else as is.
+
+    Joining a small table of answers onto the files by broadcast streams the files (and their
+    content) instead of shuffling them: on the 1.1 GB scale corpus each content shuffle a join
+    spares is 200-470 MB written and read. The size is measured, not estimated by Spark (which
+    guesses from compressed file sizes and has broadcast whole tables: see
+    codecurate.spark.session), by one aggregation: call this on a materialised frame (a
+    checkpoint, a stored table). At SWH scale no answer table fits and every join shuffles.
+    """
+    cap = cfg.spark.broadcast_max_mb * 1024 * 1024
+    if cap <= 0:
+        return frame
+    size = frame.agg(estimated_bytes(frame)).first()[0]
+    return F.broadcast(frame) if size <= cap else frame
+
+
 def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: StageContext) -> DataFrame:
     """key + results + REUSED for every distinct key of `rows`: reused where an earlier run has them.
 
@@ -185,12 +222,17 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
     else:
         wanted = sizes.select(*key)  # the distinct keys, from the aggregation already planned
         reused = previous.select(*names).join(wanted, key, "left_semi").withColumn(REUSED, F.lit(True))
-        todo = rows.join(reused.select(*key), key, "left_anti")
+        # What to compute: the rows whose key the earlier run has no answer for. Its keys are
+        # those of `reused` or keys these rows do not have, so the anti-join can read them
+        # straight from the store, and broadcast them when they are few: the rows, content and
+        # all, then stream through instead of being shuffled.
+        todo = rows.join(broadcast_if_small(previous.select(*key), cfg), key, "left_anti")
     computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
     union = computed if reused is None else computed.unionByName(reused)
     stored = ctx.checkpoint(join_results(union, sizes, key))
     ctx.stored_results = (spec, stored)
-    return stored.select(*names, REUSED)
+    # The stage joins these answers back onto its files: by broadcast when they are few.
+    return broadcast_if_small(stored.select(*names, REUSED), cfg)
 
 
 def join_results(rows: DataFrame, results: DataFrame, key: Iterable[str]) -> DataFrame:

@@ -23,7 +23,14 @@ from codecurate.config import Config, NearDedupConfig
 from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_to_arrow
 from codecurate.spark.graph import COMPONENT, DST, ID, SRC, GraphError, connected_components
-from codecurate.stages.base import ContentResults, Stage, StageContext, content_results, mark_dropped
+from codecurate.stages.base import (
+    ContentResults,
+    Stage,
+    StageContext,
+    broadcast_if_small,
+    content_results,
+    mark_dropped,
+)
 from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
 from codecurate.text import minhash
 
@@ -135,7 +142,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         candidates_for_survivor = files.join(mark, C.BLOB_ID, "left")
         order = [F.coalesce(F.col(PUBLISHED), F.lit(False)).desc(), *order]
     survivors = _survivors(candidates_for_survivor, edges, signed, nd, order, ctx)
-    return _tag(files, survivors)
+    return _tag(files, broadcast_if_small(survivors, cfg))
 
 
 def _assign(files: DataFrame, labels: DataFrame, order: list[Column]) -> DataFrame:
