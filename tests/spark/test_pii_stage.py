@@ -82,6 +82,11 @@ def test_stage_redacts_counts_and_rejects_dense(spark, capsys):
     assert rows["b3"][C.DROP_REASON] is None
     assert counts["b3"] == []
     assert rows["b3"][C.CONTENT] == "def add(a, b):\n    return a + b\n"
+    # The store keeps the text of files a redaction changed, and null for the others (their
+    # text is their content): a later run joins back a few redacted files, not every file.
+    _, stored = ctx.stored_results
+    store = {r[C.BLOB_ID]: r[C.CONTENT] for r in stored.collect()}
+    assert store["b1"] == normal[C.CONTENT] and store["b3"] is None
 
     # No planted value anywhere: kept rows (all columns), rejects as the runner writes them
     # (keys + reason), metrics, log lines, console output.

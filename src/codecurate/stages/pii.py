@@ -69,7 +69,9 @@ def _redact_batches(cfg: PiiConfig):
                         f"pii redaction failed on {path!r} ({len(content)} chars): "
                         f"{type(err).__name__}"
                     ) from None
-                texts.append(result.text)
+                # Only a text redaction changed is kept: the store and the join back carry
+                # the few redacted files' content, not every file's (null = unchanged).
+                texts.append(result.text if result.text != content else None)
                 counts.append(sorted(result.counts.items()))
                 dense.append(result.dense)
             arrays = {
@@ -91,7 +93,8 @@ _REDACTED_ARROW = pa.schema([
 
 
 def redact_files(files: DataFrame, cfg: Config) -> DataFrame:
-    """One row per distinct (blob_id, path): redacted content, counts by kind, the dense flag."""
+    """One row per distinct (blob_id, path): the redacted content (null when nothing was
+    redacted), counts by kind, the dense flag."""
     distinct = files.select(C.BLOB_ID, C.PATH, C.CONTENT).dropDuplicates([C.BLOB_ID, C.PATH])
     return map_to_arrow(distinct, _redact_batches(cfg.pii), _REDACTED_ARROW)
 
@@ -103,7 +106,8 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # Redactions by (blob_id, path): an earlier run's are reused (RESULTS).
     redacted = content_results(files, RESULTS, cfg, ctx).withColumnRenamed(C.CONTENT, _REDACTED)
     joined = join_results(files, redacted, RESULTS.key)
-    tagged = joined.select(*[F.col(_REDACTED).alias(c) if c == C.CONTENT else F.col(c) for c in files.columns],
+    redacted_or_same = F.coalesce(F.col(_REDACTED), F.col(C.CONTENT))
+    tagged = joined.select(*[redacted_or_same.alias(c) if c == C.CONTENT else F.col(c) for c in files.columns],
                            C.PII_COUNTS, _DENSE)
     if pii.dense_reject:
         tagged = mark_dropped(tagged, F.col(_DENSE), DropReason.PII_DENSE)
@@ -120,7 +124,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
 
 # Bump when codecurate's own detectors or replacement rules change (codecurate.text.pii): stored
 # redactions of earlier runs are then recomputed, not reused.
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2  # 2: content stored only where a redaction changed it
 
 
 def _redaction_config(cfg: Config) -> dict:
@@ -130,8 +134,9 @@ def _redaction_config(cfg: Config) -> dict:
 
 
 # A redaction depends on the content and the path (detect-secrets' filters read file names:
-# lock files, swagger files, non-text extensions). The store holds the redacted text and the
-# counts by kind, never a detected value.
+# lock files, swagger files, non-text extensions). The store holds the redacted text of files
+# with a redaction (null for the others, whose text is their content) and the counts by kind,
+# never a detected value.
 RESULTS = ContentResults(
     key=(C.BLOB_ID, C.PATH),
     results=tuple(_REDACTED_ARROW)[2:],
