@@ -4,10 +4,11 @@ import hashlib
 import sys
 from pathlib import Path
 
+import pytest
 from pyspark.sql import types as T
 
 from codecurate import columns as C
-from codecurate.config import Config, LicensesConfig
+from codecurate.config import Config, LicensesConfig, SparkConfig
 from codecurate.stages import licenses as stage
 from codecurate.stages.base import REUSED, StageContext
 
@@ -193,7 +194,9 @@ def test_scan_timeouts_are_counted_not_fatal(spark):
     assert ctx.metrics["license_files_by_scan_status"] == {"ok": 0, "none": 0, "timeout": 2, "error": 0}
 
 
-def test_a_later_run_reuses_scans_by_normalised_text(spark):
+# The stored keys reach the rows to scan by broadcast (few), or by a shuffle (cap 0).
+@pytest.mark.parametrize("broadcast_max_mb", [32, 0])
+def test_a_later_run_reuses_scans_by_normalised_text(spark, broadcast_max_mb):
     """Run N scans an MIT license. Run N+1 has a fork whose LICENSE differs in its copyright line
     only (another blob, the same normalised text) and a GPL file: only the GPL text is scanned."""
     mit, gpl3 = _text("attrs-*.dist-info/licenses/LICENSE"), _text(COMMON / "GPL-3")
@@ -212,7 +215,7 @@ def test_a_later_run_reuses_scans_by_normalised_text(spark):
     ])
     ctx = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None,
                        previous_results=lambda spec: store)
-    got = _by_path(stage.run(second, Config(), ctx))
+    got = _by_path(stage.run(second, Config(spark=SparkConfig(broadcast_max_mb=broadcast_max_mb)), ctx))
     assert got["b.py"] == (["MIT"], "permissive", None)
     assert got["c.c"] == (["GPL-3.0-only"], "non_permissive", "license_non_permissive")
     _, now = ctx.stored_results

@@ -30,7 +30,16 @@ from codecurate import columns as C
 from codecurate.config import Config, LicensesConfig
 from codecurate.reasons import DropReason
 from codecurate.spark.arrow import map_to_arrow, spark_schema
-from codecurate.stages.base import REUSED, ContentResults, Stage, StageContext, content_results, mark_dropped
+from codecurate.stages.base import (
+    REUSED,
+    ContentResults,
+    Stage,
+    StageContext,
+    broadcast_if_small,
+    content_results,
+    join_results,
+    mark_dropped,
+)
 from codecurate.text import licenses as L
 
 NAME = "licenses"
@@ -83,8 +92,19 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     scanned = content_results(blobs, RESULTS, cfg, ctx)
     scans = ctx.checkpoint(scan_license_files(files, lc, blobs, scanned))
     _record_scan_metrics(scans, ctx)
-    tagged = classify(files, path_licenses(files, license_scopes(scans, lc)), lc)
+    # Decided on what the rule reads (the file's keys, its GitHub license and the head of its
+    # content, for SPDX headers), materialised once: the classifier runs once per file, and the
+    # decisions join the files by broadcast when they are few, so the files and their content
+    # stream into kept and rejects instead of being shuffled and written to a checkpoint first.
+    # Only heads that hold an SPDX marker travel (classify reads no more of the content), and
+    # evidence only for files it removes (the runner writes it on rejects alone).
+    heads = files.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(C.CONTENT))
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
+    decided = ctx.checkpoint(
+        classify(heads, path_licenses(files, license_scopes(scans, lc)), lc)
+        .select(*_FILE_KEYS, C.DETECTED_LICENSES, C.LICENSE_TYPE,
+                F.when(~keep, F.col(C.LICENSE_EVIDENCE)).alias(C.LICENSE_EVIDENCE)))
+    tagged = join_results(files.drop(*_DECISION), broadcast_if_small(decided, cfg), _FILE_KEYS)
     return mark_dropped(tagged, ~keep, DropReason.LICENSE_NON_PERMISSIVE)
 
 
@@ -286,17 +306,27 @@ def path_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
     )
 
 
+# One file of one snapshot (extract keeps one repository per root directory), and what the
+# license rule decides for it.
+_FILE_KEYS = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH)
+_DECISION = (C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE)
+
+
+def spdx_header(lc: LicensesConfig) -> Column:
+    """The head of `content` the SPDX header rule reads, or null when it names no SPDX id: only
+    those heads are shipped to Python."""
+    head = F.substring(F.col(C.CONTENT), 1, lc.spdx_header_chars)
+    return F.when(F.instr(head, SPDX_MARKER) > 0, head)
+
+
 def classify(files: DataFrame, by_path: DataFrame, lc: LicensesConfig) -> DataFrame:
     """Adds detected_licenses (path rule + the file's own SPDX headers), license_type and
     license_evidence (kind:id:source of each decided id; kept on rejects only)."""
-    head = F.substring(F.col(C.CONTENT), 1, lc.spdx_header_chars)
-    # Only files that name an SPDX id ship their head to Python; the rest send a null.
-    header = F.when(F.instr(head, SPDX_MARKER) > 0, head)
+    header = spdx_header(lc)
     decide = _classifier(lc.permissive_list, lc.blueoak_lead_is_permissive, lc.copyleft_overrides_gha)
-    joined = files.join(by_path, [C.REPO_NAME, C.SNAPSHOT_ID, C.PATH], "left")
+    joined = files.join(by_path, list(_FILE_KEYS), "left")
     result = decide(F.col(C.GHA_LICENSE_ID), F.col(PATH_LICENSES), F.col(PATH_EVIDENCE), header)
-    drop = (C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE)
-    columns = [F.col(c) for c in files.columns if c not in drop]
+    columns = [F.col(c) for c in files.columns if c not in _DECISION]
     return joined.select(
         *columns,
         result[C.DETECTED_LICENSES].alias(C.DETECTED_LICENSES),
@@ -350,4 +380,4 @@ RESULTS = ContentResults(
 )
 
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, reject_columns=REJECT_COLUMNS,
-              check=check, content_results=RESULTS)
+              check=check, content_results=RESULTS, recompute_tagged=True)
