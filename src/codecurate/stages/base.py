@@ -197,11 +197,20 @@ def broadcast_if_small(frame: DataFrame, cfg: Config) -> DataFrame:
     codecurate.spark.session), by one aggregation: call this on a materialised frame (a
     checkpoint, a stored table). At SWH scale no answer table fits and every join shuffles.
     """
-    cap = cfg.spark.broadcast_max_mb * 1024 * 1024
-    if cap <= 0:
+    if cfg.spark.broadcast_max_mb <= 0:
         return frame
-    size = frame.agg(estimated_bytes(frame)).first()[0]
-    return F.broadcast(frame) if size <= cap else frame
+    return hinted(frame, measured_bytes(frame), cfg)
+
+
+def measured_bytes(frame: DataFrame) -> int:
+    """estimated_bytes of `frame`, taken with one aggregation (0: the frame has no rows)."""
+    return frame.agg(estimated_bytes(frame)).first()[0]
+
+
+def hinted(frame: DataFrame, size: int, cfg: Config) -> DataFrame:
+    """`frame` hinted for broadcast when `size` (measured_bytes) is within spark.broadcast_max_mb."""
+    cap = cfg.spark.broadcast_max_mb * 1024 * 1024
+    return F.broadcast(frame) if 0 < cap and size <= cap else frame
 
 
 def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: StageContext) -> DataFrame:
