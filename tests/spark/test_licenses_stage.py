@@ -215,7 +215,11 @@ def test_a_later_run_reuses_scans_by_normalised_text(spark, broadcast_max_mb):
     ])
     ctx = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None,
                        previous_results=lambda spec: store)
-    got = _by_path(stage.run(second, Config(spark=SparkConfig(broadcast_max_mb=broadcast_max_mb)), ctx))
+    out = stage.run(second, Config(spark=SparkConfig(broadcast_max_mb=broadcast_max_mb)), ctx)
+    # the decisions reach the files by broadcast (no shuffle of their content), or by a shuffle
+    plan = out._jdf.queryExecution().executedPlan().toString()
+    assert ("BroadcastHashJoin" in plan) == (broadcast_max_mb > 0), plan
+    got = _by_path(out)
     assert got["b.py"] == (["MIT"], "permissive", None)
     assert got["c.c"] == (["GPL-3.0-only"], "non_permissive", "license_non_permissive")
     _, now = ctx.stored_results

@@ -100,11 +100,20 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # evidence only for files it removes (the runner writes it on rejects alone).
     heads = files.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(C.CONTENT))
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
+    decision = F.struct(C.DETECTED_LICENSES, C.LICENSE_TYPE,
+                        F.when(~keep, F.col(C.LICENSE_EVIDENCE)).alias(C.LICENSE_EVIDENCE))
     decided = ctx.checkpoint(
         classify(heads, path_licenses(files, license_scopes(scans, lc)), lc)
-        .select(*_FILE_KEYS, C.DETECTED_LICENSES, C.LICENSE_TYPE,
-                F.when(~keep, F.col(C.LICENSE_EVIDENCE)).alias(C.LICENSE_EVIDENCE)))
-    tagged = join_results(files.drop(*_DECISION), broadcast_if_small(decided, cfg), _FILE_KEYS)
+        .select(*_FILE_KEYS, decision.alias(_DECIDED))
+        .withColumn(_DECISION_ID, F.unhex(F.sha2(F.to_json(_DECIDED), 256))))
+    # A repository's files mostly share one decision: each file names its decision by the
+    # sha256 of it, and the distinct decisions are a table of their own. Both fit a broadcast
+    # where the decisions written out per file may not (69 MB on the 1.1 GB scale corpus,
+    # whose largest repositories carry 7 license ids a file; 25 MB as file -> id).
+    by_file = decided.select(*_FILE_KEYS, _DECISION_ID)
+    decisions = decided.select(_DECISION_ID, f"{_DECIDED}.*").dropDuplicates([_DECISION_ID])
+    tagged = join_results(files.drop(*_DECISION), broadcast_if_small(by_file, cfg), _FILE_KEYS)
+    tagged = join_results(tagged, broadcast_if_small(decisions, cfg), [_DECISION_ID]).drop(_DECISION_ID)
     return mark_dropped(tagged, ~keep, DropReason.LICENSE_NON_PERMISSIVE)
 
 
@@ -310,6 +319,8 @@ def path_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
 # license rule decides for it.
 _FILE_KEYS = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH)
 _DECISION = (C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE)
+_DECIDED = "_license_decision"  # stage-internal: a file's decision as one struct
+_DECISION_ID = "_license_decision_id"  # stage-internal: sha256 of the decision's JSON
 
 
 def spdx_header(lc: LicensesConfig) -> Column:
