@@ -78,8 +78,8 @@ def build_session(cfg: SparkConfig, *, log_file: str | os.PathLike | None = None
             settings["spark.local.dir"] = cfg.local_dir
     settings |= {
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
-        # No automatic broadcast joins. A broadcast side is collected to the driver as task results and
-        # its hash table built on the driver's heap, and Spark decides from estimates: the
+        # No automatic broadcast joins. A broadcast side is collected to the driver as task
+        # results and its hash table built on the driver's heap, and Spark decides from estimates: the
         # compressed ORC file size (on the 1.1 GB scale corpus extract broadcast the whole
         # directory_entry table at each of 14 tree levels, and the content table, which carries
         # `data` in exports that ship content) or compressed shuffle bytes (adaptive). Every

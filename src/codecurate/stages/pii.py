@@ -69,8 +69,8 @@ def _redact_batches(cfg: PiiConfig):
                         f"pii redaction failed on {path!r} ({len(content)} chars): "
                         f"{type(err).__name__}"
                     ) from None
-                # Only a text redaction changed is kept: the store and the join back carry
-                # the few redacted files' content, not every file's (null = unchanged).
+                # Only a text that a redaction changed is kept: the store and the join back
+                # carry the redacted files' content, not every file's (null = unchanged).
                 texts.append(result.text if result.text != content else None)
                 counts.append(sorted(result.counts.items()))
                 dense.append(result.dense)
