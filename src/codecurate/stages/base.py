@@ -6,7 +6,7 @@ explain a removal in its rejects, and a start-up check. It returns its input row
 with the columns it adds and `drop_reason` (null = kept). The runner splits kept from rejected,
 writes both and counts them in one aggregation; a stage never reads, writes, counts or collects
 on its own, except through the context (iterative algorithms need to cut lineage, and some
-stages report measurements).
+stages report measurements) and `broadcast_if_small`, which measures a small table it joins.
 
 The first stage is a `Source`: it reads the SWH export instead of the previous stage's rows,
 and also returns the origins that yielded no file. docs/ARCHITECTURE.md shows how to add a stage.

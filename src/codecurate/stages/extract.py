@@ -249,13 +249,15 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
     # A frontier is measured before each level: when small it is broadcast to the joins with
     # the directories, which then scan directory_entry and the per-directory sizes where they
     # lie instead of shuffling them (two shuffles and ~1 s of Spark jobs fewer a level).
-    frontier = hinted(frontier, measured_bytes(frontier), cfg)
+    size = measured_bytes(frontier)
     while True:
+        frontier = hinted(frontier, size, cfg)
         totals, over = _over_cap(frontier, sizes, totals, x.max_entries_per_origin,
                                  x.max_path_bytes_per_origin, ctx)
         bad.append(over)
         if not over.isEmpty():  # rare (hostile or huge trees): spares a shuffle per level
-            frontier = frontier.join(over, "_root", "left_anti")
+            # fewer rows than were measured: the hint still holds, and a join hides it
+            frontier = hinted(frontier.join(over, "_root", "left_anti"), size, cfg)
         name, valid = _name_checks("name")
         # Each level is materialised once: its files, its other entries and the next frontier
         # are all read from it, so directory_entry is scanned once per level, not once per use
@@ -290,7 +292,6 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
         size = measured_bytes(frontier)
         if size == 0:  # no directory left to enter
             break
-        frontier = hinted(frontier, size, cfg)
         depth += 1
     ctx.metric("tree_levels_walked", depth + 1)
     result = found[0]
