@@ -44,6 +44,10 @@ LANGUAGE_DETECTOR = "language_detector"  # which detector answered: enry | guess
 IS_VENDOR = "is_vendor"
 IS_GENERATED = "is_generated"
 PII_COUNTS = "pii_counts"  # list<struct<kind, count>>: redactions by kind, sorted by kind (pii stage)
+# pii: the file's text after redaction, where a redaction changed it (null: its content as
+# stored). Stage frames carry no content (codecurate.stages.base.with_content); this column
+# carries the one change a stage makes to a text, and replaces `content` where it is published.
+REDACTED_CONTENT = "redacted_content"
 
 # bookkeeping: present on a stage's tagged output and on rejects, never on kept rows
 DROP_REASON = "drop_reason"  # null = kept

@@ -162,6 +162,22 @@ def test_reuse_is_everything_unchanged(releases):
     assert all(c["rows_reused"] == 0 for c in full_reuse["stages"].values())
 
 
+def test_extract_decodes_only_blobs_the_earlier_run_did_not(releases):
+    release_n, incremental, full = releases
+    earlier, run, full_run = run_of(release_n), run_of(incremental), run_of(full)
+
+    def texts(of: RunDir) -> set[str]:
+        return set(ds.dataset(str(of.texts), format="parquet").to_table(columns=[C.BLOB_ID]).column(0).to_pylist())
+
+    before, now, needed = texts(earlier), texts(run), texts(full_run)
+    info = json.loads(run.contents_file.read_text())
+    assert info["from_run"] == earlier.run_id and info["texts_carried_over"] == len(before)
+    # the earlier texts (linked, not copied) and exactly the new ones a full run decodes
+    assert now == before | needed
+    assert info["texts_decoded"] == len(needed - before) > 0
+    assert json.loads(full_run.contents_file.read_text())["texts_carried_over"] == 0
+
+
 def test_changes_of_export_n1_are_applied(releases, exports):
     release_n, incremental, _ = releases
     _, summary = exports
@@ -190,6 +206,7 @@ def test_changed_key_or_version_recomputes_exactly_its_stage(spark, releases, ex
     run.dir.path.mkdir()
     for name in ("extract", "optout"):
         run.dir.stage(name).symlink_to(earlier.stage(name), target_is_directory=True)
+    run.dir.contents.symlink_to(earlier.contents, target_is_directory=True)  # extract's texts
     counts = {}
     for name in cfg.stages[cfg.stages.index("optout") + 1:]:
         counts[name] = execute_stage(spark, run, name).get("content_results")

@@ -104,11 +104,11 @@ def test_no_planted_secret_anywhere_in_the_output(first, sample):
     result, release = first
     values = planted_values(sample)
     root = result.run_dir.parent.parent
-    # Stages before pii pass raw content on (their kept/ rows are the pipeline's working copy of
-    # the input, like the blob store); everything else -- the release, every stage's rejects,
-    # manifests, cards, changelogs -- must never hold a planted value.
-    before_pii = result.cfg.stages[: result.cfg.stages.index("pii")]
-    working_copies = [result.dir.kept(s) for s in before_pii]
+    # The run's contents table is its working copy of the input, like the blob store: the texts
+    # as read. Everything else -- every stage's kept rows (no stage frame carries a text but
+    # pii's redacted one), the release, rejects, stores, manifests, cards, changelogs -- must
+    # never hold a planted value.
+    working_copies = [result.dir.contents]
     leaks = []
     for path in root.rglob("*"):
         if not path.is_file() or any(d in path.parents for d in working_copies):

@@ -11,7 +11,7 @@ from swh_fixture import T0, content_row, write_export
 
 from codecurate import columns as C
 from codecurate.config import load_config
-from codecurate.run.runner import run_pipeline
+from codecurate.run.runner import read_kept, run_pipeline
 
 MAIN_PY = b"print('hi')\n"
 README = b"# App\n"
@@ -152,13 +152,14 @@ def extracted(spark, tmp_path_factory):
     return run, kept, rejects, repos
 
 
-def test_kept_rows(extracted):
-    _, kept, _, _ = extracted
+def test_kept_rows(spark, extracted):
+    run, kept, _, _ = extracted
     from pyspark.sql.pandas.types import from_arrow_schema
 
     from codecurate.dev.schemas import stage_output_schema
     assert kept.schema == from_arrow_schema(stage_output_schema("extract"))
-    rows = {(r[C.REPO_NAME], r[C.PATH]): r for r in kept.collect()}
+    assert C.CONTENT not in kept.columns  # the texts are in the run's contents table
+    rows = {(r[C.REPO_NAME], r[C.PATH]): r for r in read_kept(spark, run.dir, "extract", run.cfg).collect()}
     assert sorted(rows) == [
         ("acme/app", "README.md"),
         ("acme/app", "src/latin.txt"),
@@ -181,6 +182,18 @@ def test_kept_rows(extracted):
     assert latin[C.SRC_ENCODING] != "UTF-8"
     assert rows[("other/meta", "dev.txt")][C.BRANCH_NAME] == "refs/heads/dev"
     assert rows[("acme/app", "README.md")][C.EXTENSION] == "md"
+
+
+def test_the_contents_table_holds_each_blob_read_once(spark, extracted):
+    run, _, _, _ = extracted
+    texts = spark.read.parquet(str(run.dir.texts)).collect()
+    failed = spark.read.parquet(str(run.dir.contents / "decoded=false")).collect()
+    assert len({r[C.BLOB_ID] for r in texts + failed}) == len(texts + failed)
+    # the fork's files are duplicates and the large one is over the cap before any read
+    assert sorted(r[C.CONTENT] for r in texts) == sorted(
+        [MAIN_PY.decode(), README.decode(), LATIN1.decode("latin-1"), DEV.decode(), DEEP.decode()])
+    assert sorted(r["_blob_reason"] for r in failed) == ["binary", "corrupt_blob", "missing_blob"]
+    assert all(r[C.CONTENT] is None for r in failed)
 
 
 def test_rejects_have_reasons_and_no_content(extracted):

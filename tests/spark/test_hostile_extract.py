@@ -16,7 +16,7 @@ from swh_fixture import T0, content_row, write_export
 
 from codecurate import columns as C
 from codecurate.config import load_config
-from codecurate.run.runner import run_pipeline
+from codecurate.run.runner import read_kept, run_pipeline
 from codecurate.swh.tables import HASH_COLUMNS, SCHEMAS
 
 GOOD = b"print('good')\n"
@@ -115,7 +115,8 @@ def run_extract(spark, export, out, *extra):
     stage = run.dir.stage("extract")
     read = lambda part: [r.asDict() for r in spark.read.parquet(str(stage / part)).collect()]  # noqa: E731
     manifest = json.loads(run.dir.manifest_path("extract").read_text())
-    return read("kept"), read("rejects"), read("repo_rejects"), manifest
+    kept = [r.asDict() for r in read_kept(spark, run.dir, "extract", cfg).collect()]
+    return kept, read("rejects"), read("repo_rejects"), manifest
 
 
 @pytest.fixture(scope="module")

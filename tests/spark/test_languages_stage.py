@@ -82,12 +82,16 @@ def test_stage_allow_deny_and_flags_as_drop_reasons(spark):
     }
 
 
-def test_stage_needs_path_and_content(spark):
+def test_stage_needs_blob_id_and_path_and_a_text(spark):
     from codecurate.stages.base import StageInputError
 
     frame = spark.createDataFrame([("a.py",)], f"{C.PATH} string")
-    with pytest.raises(StageInputError, match="content"):
+    with pytest.raises(StageInputError, match="blob_id"):
         stage.STAGE.run(frame, Config(), _ctx(spark))  # the declaration checks its columns
+    # no content column, and no run's contents table to look it up in
+    frame = spark.createDataFrame([("a.py", "b" * 40)], f"{C.PATH} string, {C.BLOB_ID} string")
+    with pytest.raises(StageInputError, match="contents table"):
+        stage.STAGE.run(frame, Config(), _ctx(spark)).collect()
 
 
 def test_check_available_names_the_config_key(monkeypatch):

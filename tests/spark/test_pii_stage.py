@@ -8,7 +8,7 @@ import string
 from codecurate import columns as C
 from codecurate.config import Config, PiiConfig
 from codecurate.stages import pii as stage
-from codecurate.stages.base import StageContext
+from codecurate.stages.base import StageContext, with_content
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -60,15 +60,19 @@ def _ctx(spark, logged):
 def test_stage_redacts_counts_and_rejects_dense(spark, capsys):
     s = _secrets(1)
     logged = []
-    ctx = _ctx(spark, logged)
-    out = stage.run(_frame(spark, s), Config(), ctx)
+    # as in a run: the files without their text, which is in the run's contents table
+    frame = _frame(spark, s)
+    contents = frame.select(C.BLOB_ID, C.CONTENT)
+    ctx = dataclasses.replace(_ctx(spark, logged), contents=lambda: contents)
+    out = stage.run(frame.drop(C.CONTENT), Config(), ctx)
     rows = {r[C.BLOB_ID]: r.asDict() for r in out.collect()}
     counts = {blob: [(e["kind"], e["count"]) for e in row[C.PII_COUNTS]] for blob, row in rows.items()}
 
     assert len(rows) == 3  # every input row comes back, kept or tagged
     normal = rows["b1"]
     assert normal[C.DROP_REASON] is None
-    assert normal[C.CONTENT] == (
+    assert C.CONTENT not in normal  # the stage adds the redacted text, nothing else of a text
+    assert normal[C.REDACTED_CONTENT] == (
         "import os\n"
         "TOKEN = '<KEY>'\n"
         "# author: <EMAIL>\n"
@@ -81,12 +85,15 @@ def test_stage_redacts_counts_and_rejects_dense(spark, capsys):
     assert counts["b2"] == [("aws_key", 1), ("github_token", 3)]
     assert rows["b3"][C.DROP_REASON] is None
     assert counts["b3"] == []
-    assert rows["b3"][C.CONTENT] == "def add(a, b):\n    return a + b\n"
+    assert rows["b3"][C.REDACTED_CONTENT] is None  # nothing redacted: its content is published
+    published = {r[C.BLOB_ID]: r[C.CONTENT] for r in with_content(out, Config(), contents).collect()}
+    assert published["b1"] == normal[C.REDACTED_CONTENT]
+    assert published["b3"] == "def add(a, b):\n    return a + b\n"
     # The store keeps the text of files a redaction changed, and null for the others (their
     # text is their content): a later run joins back a few redacted files, not every file.
     _, stored = ctx.stored_results
     store = {r[C.BLOB_ID]: r[C.CONTENT] for r in stored.collect()}
-    assert store["b1"] == normal[C.CONTENT] and store["b3"] is None
+    assert store["b1"] == normal[C.REDACTED_CONTENT] and store["b3"] is None
 
     # No planted value anywhere: kept rows (all columns), rejects as the runner writes them
     # (keys + reason), metrics, log lines, console output.

@@ -10,7 +10,7 @@ import tarfile
 from codecurate import columns as C
 from codecurate.config import load_config
 from codecurate.dev.gitimport import RepoSpec, import_git
-from codecurate.run.runner import run_pipeline
+from codecurate.run.runner import read_kept, run_pipeline
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
@@ -67,7 +67,7 @@ def test_extract_equals_git_archive(spark, tmp_path):
         "stages=[extract]",
     ])
     run = run_pipeline(cfg, spark=spark)
-    kept = spark.read.parquet(str(run.dir.kept("extract"))).collect()
+    kept = read_kept(spark, run.dir, "extract", cfg).collect()
     for name, repo in repos.items():
         expected = archive(repo)
         got = {r[C.PATH]: r[C.CONTENT].encode("utf-8") for r in kept if r[C.REPO_NAME] == f"owner/{name}"}

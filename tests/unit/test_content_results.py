@@ -35,8 +35,8 @@ def test_stages_with_stores_and_their_keys():
         "pii": ("blob_id", "path"),
         # the languages stage's answers, not the path: a verdict depends on them
         "quality": ("blob_id", "language", "is_generated"),
-        # the text it reads is pii's redacted one: keyed by that text's hash
-        "decontaminate": ("_decontaminate_text_sha1",),
+        # the text it reads: the blob's, or pii's redacted one (keyed by its hash)
+        "decontaminate": ("_decontaminate_text_key",),
     }
     # never a value: pii stores the redacted text and counts by kind
     assert [f.name for f in pii.RESULTS.results] == ["content", "pii_counts", "_pii_dense"]
@@ -125,3 +125,30 @@ def test_previous_run_from_a_run_or_a_release(tmp_path):
         previous_run(release)
     with pytest.raises(RunDirError, match="neither a run directory"):
         previous_run(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("change, carried", [
+    ({}, True),
+    ({"max_file_bytes": 1000}, False),  # a cap decides which blobs are texts at all
+    ({"version": True}, False),  # codecurate's reading or decoding of a blob changed
+])
+def test_extract_carries_texts_over_only_if_decoded_alike(tmp_path, monkeypatch, change, carried):
+    from codecurate.run.runner import Run, _carried_contents, fingerprint
+    from codecurate.spark import blobs
+    from codecurate.stages import extract
+
+    earlier = OutputRoot(tmp_path).run("earlier")
+    earlier.texts.mkdir(parents=True)
+    (earlier.contents / "_SUCCESS").touch()
+    earlier.write_contents_info({"fingerprint": fingerprint(extract.contents_config(Config()))})
+    cfg = Config()
+    if "max_file_bytes" in change:
+        cfg = dataclasses.replace(cfg, extract=dataclasses.replace(cfg.extract, max_file_bytes=change["max_file_bytes"]))
+    if "version" in change:
+        monkeypatch.setattr(blobs, "DECODE_VERSION", blobs.DECODE_VERSION + 1)
+    run = Run(cfg, OutputRoot(tmp_path).run("now"),
+              {"incremental_from": {"path": str(earlier.path), "run_id": "earlier"}})
+    assert (_carried_contents(run, extract.STAGE) == earlier) is carried
+    # a run that wrote no contents table (an older layout) is decoded in full
+    (earlier.contents / "_SUCCESS").unlink()
+    assert _carried_contents(run, extract.STAGE) is None

@@ -23,7 +23,7 @@ from codecurate.swh.tables import REPO_METADATA, SCHEMAS
 def stage_output_schema(stage: str) -> pa.Schema:
     """Columns of `<stage>/kept/` when every stage up to it ran (from the stage declarations)."""
     upto = ALL_STAGES[: ALL_STAGES.index(stage) + 1]
-    return pa.schema([f for s in registry() if s.name in upto for f in s.adds])
+    return pa.schema([f for s in registry() if s.name in upto for f in (*s.adds, *getattr(s, "carries", ()))])
 
 
 def _describe(schema: pa.Schema) -> list[dict[str, str]]:

@@ -58,19 +58,18 @@ PARQUET_OPTIONS = {
 # is published as nulls of its type, so readers see one schema across releases. Columns come
 # from the stages' declarations: the-stack-v2's (extract), then languages', licenses' and pii's
 # (the order of format 1, kept so releases stay byte-identical), then any other stage's in
-# pipeline order; `content` last.
+# pipeline order; `content` (from the run's contents table) last.
 _FIRST_STAGES = ("extract", "languages", "licenses", "pii")
 
 
 @cache
 def _release_fields() -> tuple[pa.Field, ...]:
     from codecurate.stages import registry  # the stage modules import pyspark: only when needed
+    from codecurate.stages.base import CONTENT_FIELD
 
     by_name = {stage.name: stage.adds for stage in registry()}
     order = [n for n in _FIRST_STAGES if n in by_name] + [n for n in by_name if n not in _FIRST_STAGES]
-    fields = [f for name in order for f in by_name[name]]
-    content = [f for f in fields if f.name == C.CONTENT]
-    return tuple(f for f in fields if f.name != C.CONTENT) + tuple(content)
+    return tuple(f for name in order for f in by_name[name]) + (CONTENT_FIELD,)
 
 
 # Every release row has these; without them there is nothing to sort, shard or opt out by.

@@ -30,6 +30,8 @@ from codecurate.errors import PipelineError
 from codecurate.release import layout, manifest, publish
 from codecurate.run.console import console
 from codecurate.run.layout import OutputRoot, RunDir, RunDirError
+from codecurate.run.runner import read_contents
+from codecurate.stages.base import with_content
 from codecurate.stages.optout import broadcastable, optout_entries, with_opted_out
 from codecurate.text.optout import check_optout_list
 from codecurate.version import code_version
@@ -89,7 +91,8 @@ def publish_release(spark: SparkSession, run_dir: Path, cfg: Config, *, version:
     with publish.staged(releases_root, version, overwrite=cfg.release.overwrite) as staging:
         files = spark.read.parquet(str(source.kept(last)))
         started = time.monotonic()
-        shards, languages, recheck, repos = _write_data(files, cfg, staging, run=run)
+        shards, languages, recheck, repos = _write_data(files, cfg, staging, run=run,
+                                                        contents=read_contents(spark, source))
         console.log(f"[release] {sum(s['rows'] for s in shards):,} files written to {len(shards)} shards "
                     f"in {time.monotonic() - started:.1f} s")
         data = {
@@ -196,7 +199,8 @@ def _variant(spark: SparkSession, name: str, run_dir: Path, cfg: Config, staging
     run = source.read_info()
     stages = stage_summaries(source, run["stages"])
     files = spark.read.parquet(str(source.kept(stages[-1][1]["stage"])))
-    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name, run=run)
+    shards, languages, recheck, repos = _write_data(files, cfg, staging, data_dir=name, run=run,
+                                                    contents=read_contents(spark, source))
     return {"name": name, "dir": name, "stages": [summary for _, summary in stages],
             "optout_recheck": recheck, "totals": totals(languages, shards, repos),
             "languages": languages, "files": shards}
@@ -211,12 +215,18 @@ def optout_applied(run: dict[str, Any], sha256: str) -> bool:
 
 
 def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = layout.DATA_DIR, *,
-                run: dict[str, Any]):
+                run: dict[str, Any], contents: DataFrame | None = None):
+    """Write the shards of `files` (a run's last kept rows) under staging/data_dir; `contents`:
+    the run's contents table, where the published text is looked up, once the rows to publish
+    are planned (the planning pass reads no content)."""
     missing = [c for c in layout.REQUIRED if c not in files.columns]
     if missing:
         raise RunDirError(f"the last stage's kept rows lack {missing}; a release needs {list(layout.REQUIRED)}")
     schema = layout.release_schema(cfg.release.ids_only)
-    present = [f.name for f in schema if f.name in files.columns]
+    with_text = C.CONTENT in schema.names and (C.CONTENT in files.columns or contents is not None)
+    # what the rows carry of the release's columns, and what finds the published text
+    present = [f.name for f in schema if f.name in files.columns and f.name != C.CONTENT]
+    text_inputs = [c for c in (C.CONTENT, C.REDACTED_CONTENT) if c in files.columns] if with_text else []
 
     optout = check_optout_list(cfg.optout.list) if cfg.optout.list else None
     rematch = optout is not None and not optout_applied(run, optout.sha256)
@@ -230,9 +240,10 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
     # reads no content column, and the two differ only by PII redactions and re-encoding.
     length = F.col(C.LENGTH_BYTES) if C.LENGTH_BYTES in files.columns else F.lit(0)
     size = F.lit(ROW_OVERHEAD_BYTES)
-    if not cfg.release.ids_only and C.CONTENT in files.columns:
+    if with_text:
         size = size + F.coalesce(length.cast("long"), F.lit(0))
-    columns = [*present, language.alias("_lang"), size.alias("_size"), length.cast("long").alias("_length")]
+    columns = [*present, *text_inputs, language.alias("_lang"), size.alias("_size"),
+               length.cast("long").alias("_length")]
     tagged = flagged.select(*columns, excluded.alias(_OPTED_OUT))
 
     stats = (
@@ -263,10 +274,12 @@ def _write_data(files: DataFrame, cfg: Config, staging: Path, data_dir: str = la
         count_col = F.when(lang_col.isNull(), unknown_count).otherwise(
             count_map[lang_col] if count_map is not None else unknown_count)
         shard_col = F.pmod(F.xxhash64(C.REPO_NAME, C.PATH), count_col.cast("long")).cast("int")
+        placed = kept.withColumn(_DIR, dir_col).withColumn(_SHARD, shard_col).select(*present, *text_inputs, _DIR, _SHARD)
+        if with_text:
+            placed = with_content(placed, cfg, contents)
+        published = [f.name for f in schema if f.name in placed.columns]
         prepared = (
-            kept.withColumn(_DIR, dir_col)
-            .withColumn(_SHARD, shard_col)
-            .select(*present, _DIR, _SHARD)
+            placed.select(*published, _DIR, _SHARD)
             .repartition(sum(planned.values()), _DIR, _SHARD)
             # Grouped by shard only: each shard writer sorts its rows itself (layout.sort_rows).
             .sortWithinPartitions(_DIR, _SHARD)

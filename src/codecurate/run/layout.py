@@ -4,7 +4,12 @@
       .codecurate.lock                  held by the process publishing (codecurate.ops.lock)
       runs/<run_id>/
         run.json                        resolved config, fingerprints, inputs, opt-out sha256
-        <stage>/kept/                   Parquet: rows that passed (the next stage's input)
+        contents/                       Parquet: every blob the source read, once (blob_id, content,
+                                        src_encoding, _blob_reason), by decoded=true|false;
+                                        an incremental run's holds links to the earlier's texts
+        contents.json                   what the texts depend on (fingerprint), what was carried over
+        <stage>/kept/                   Parquet: rows that passed (the next stage's input), without
+                                        their content: stages and the release look it up
         <stage>/rejects/                Parquet: keys + drop_reason (+ audit columns), never content
         <stage>/repo_rejects/           the source stage only: origins that yielded no file
         <stage>/content_results/        Parquet: the stage's per-content answers by their key
@@ -44,6 +49,9 @@ REJECTS = "rejects"
 REPO_REJECTS = "repo_rejects"
 CHECKPOINTS = "_checkpoints"
 CONTENT_RESULTS = "content_results"
+CONTENTS = "contents"  # the run's decoded blobs, once each (blob_id -> content): written by the source
+CONTENTS_FILE = "contents.json"  # what the texts depend on (fingerprint), and what was carried over
+DECODED = "decoded"  # the contents table's partition column: true where the blob decoded to a text
 CONTENT_RESULTS_FILE = "content_results.json"
 RELEASE_MANIFEST = "manifest.json"  # a release's; read here only for the run id it came from
 SUCCESS_MARKER = "_SUCCESS"  # written by Spark when a Parquet directory is complete
@@ -136,6 +144,31 @@ class RunDir:
 
     def manifest_path(self, name: str) -> Path:
         return self.path / name / STAGE_MANIFEST
+
+    @property
+    def contents(self) -> Path:
+        return self.path / CONTENTS
+
+    @property
+    def has_contents(self) -> bool:
+        return (self.contents / SUCCESS_MARKER).exists()
+
+    @property
+    def texts(self) -> Path:
+        """The contents table's partition of blobs that decoded to a text (what stages read)."""
+        return self.contents / f"{DECODED}=true"
+
+    @property
+    def contents_file(self) -> Path:
+        return self.path / CONTENTS_FILE
+
+    def read_contents_info(self) -> dict[str, Any] | None:
+        if not self.contents_file.exists() or not self.has_contents:
+            return None
+        return read_json(self.contents_file, f"{self.contents_file}: missing")
+
+    def write_contents_info(self, info: dict[str, Any]) -> None:
+        write_json(self.contents_file, info)
 
     def content_results(self, name: str) -> Path:
         return self.path / name / CONTENT_RESULTS

@@ -194,6 +194,87 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     return {"rows": counts, "repos": repo_counts}
 
 
+TEXTS_SCHEMA = f"{C.BLOB_ID} string, {C.CONTENT} string"
+
+
+def read_contents(spark, run_dir: RunDir):
+    """The texts of the run's contents table (blob_id, content), or None if its source stored none."""
+    if not run_dir.has_contents:
+        return None
+    if not run_dir.texts.exists():  # no blob decoded to a text
+        return spark.createDataFrame([], TEXTS_SCHEMA)
+    return spark.read.schema(TEXTS_SCHEMA).parquet(str(run_dir.texts))
+
+
+def read_kept(spark, run_dir: RunDir, stage: str, cfg: Config):
+    """A stage's kept rows with their content, as it would be published (pii's redaction applied)."""
+    from codecurate.stages.base import with_content
+
+    return with_content(spark.read.parquet(str(run_dir.kept(stage))), cfg, read_contents(spark, run_dir))
+
+
+def _contents_fingerprint(cfg: Config, source: Source) -> str:
+    return fingerprint(source.contents_config(cfg))
+
+
+def _carried_contents(run: Run, source: Source) -> RunDir | None:
+    """The earlier run whose texts this run's source carries over (same contents_config), or None."""
+    earlier = run.previous
+    if earlier is None:
+        return None
+    info = earlier.read_contents_info()
+    if info is None:
+        log(f"[{source.name}] run {earlier.run_id} stored no contents table: decoding every blob")
+        return None
+    if info.get("fingerprint") != _contents_fingerprint(run.cfg, source):
+        log(f"[{source.name}] run {earlier.run_id} decoded its blobs with other settings: decoding every blob")
+        return None
+    return earlier
+
+
+def _store_contents(spark, run: Run, source: Source, decoded, earlier: RunDir | None, ctx: StageContext):
+    """Write the source's decoded blobs as the run's contents table, carry the earlier run's
+    texts over (hard links: nothing is copied or decoded again), and return the table read back
+    (a reader of its narrow columns then reads no content, and nothing is decoded twice).
+
+    Blobs that decoded to no text (binary, missing from the store, ...) are not carried over:
+    the next run reads them again, and a blob the store lacked this time may be there then."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    from codecurate.run.layout import DECODED
+
+    path = run.dir.contents
+    schema = T.StructType([*decoded.schema.fields, T.StructField(DECODED, T.BooleanType())])
+    (decoded.withColumn(DECODED, F.col(C.CONTENT).isNotNull()).write.partitionBy(DECODED)
+     .option("compression", "zstd").parquet(str(path)))
+    written = spark.read.schema(schema).parquet(str(path))
+    counts = dict(written.groupBy(DECODED).count().collect())  # from the Parquet footers
+    carried = 0
+    if earlier is not None and earlier.texts.exists():
+        carried = spark.read.schema(TEXTS_SCHEMA).parquet(str(earlier.texts)).count()
+        _link_parts(earlier.texts, run.dir.texts)
+    contents = {"from_run": earlier.run_id if earlier is not None else None, "texts_carried_over": carried,
+                "blobs_read": sum(counts.values()), "texts_decoded": counts.get(True, 0)}
+    run.dir.write_contents_info({"config": source.contents_config(run.cfg),
+                                 "fingerprint": _contents_fingerprint(run.cfg, source), **contents})
+    ctx.metric("contents", contents)
+    log(f"[{source.name}] contents: {contents['texts_decoded']:,} texts decoded, {carried:,} carried over"
+        + (f" from run {earlier.run_id}" if earlier is not None else ""))
+    return spark.read.schema(schema).parquet(str(path))
+
+
+def _link_parts(source: Path, target: Path) -> None:
+    """Hard-link the Parquet files of `source` into `target` (a copy across file systems). Spark
+    names each file after its write job, so names from different runs do not collide."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in sorted(source.glob("*.parquet")):
+        try:
+            os.link(part, target / part.name)
+        except OSError:
+            shutil.copy2(part, target / part.name)
+
+
 def _previous_results(spark, run: Run, name: str, spec: ContentResults):
     """The earlier run's answers for this stage, if they were computed exactly as this run would
     compute them (same key, config slice and detector versions); else None: compute all."""
@@ -280,17 +361,26 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
     """Run one stage of `run`, or reuse its complete output; returns its manifest."""
     stage = _registered(run.cfg, name)
     out = run.dir.stage(name)
-    if run.dir.is_complete(name, _stage_fingerprint(run, name)):
+    source = isinstance(stage, Source)
+    if run.dir.is_complete(name, _stage_fingerprint(run, name)) and (not source or run.dir.has_contents):
         manifest = run.dir.read_manifest(name)
         log(f"[{name}] complete from an earlier attempt: {manifest['rows_kept']:,} kept, skipped")
         return manifest
     if out.exists():
         shutil.rmtree(out)  # an interrupted attempt: start this stage over
+    if source and run.dir.contents.exists():
+        shutil.rmtree(run.dir.contents)
     out.mkdir(parents=True)
     spark.sparkContext.setCheckpointDir(str(run.dir.checkpoints))
     ctx = StageContext(spark=spark, checkpoint=_checkpointer(spark), log=log,
                        previous_results=lambda spec: _previous_results(spark, run, name, spec),
-                       previously_published=lambda: _previously_published(spark, run))
+                       previously_published=lambda: _previously_published(spark, run),
+                       contents=lambda: read_contents(spark, run.dir))
+    if source:
+        earlier = _carried_contents(run, stage)
+        ctx.store_contents = lambda frame: _store_contents(spark, run, stage, frame, earlier, ctx)
+        if earlier is not None:
+            ctx.previous_contents = lambda: read_contents(spark, earlier)
     started = time.monotonic()
     # The job group lets the progress display find this stage's Spark jobs (and the UI group them).
     group = f"codecurate-{run.run_id}-{name}"

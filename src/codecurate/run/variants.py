@@ -40,6 +40,8 @@ def raw_branch(run: Run) -> Run:
         if not link.is_symlink():
             # relative: the output root may be moved or mounted elsewhere
             link.symlink_to(os.path.relpath(run.dir.stage(name), link.parent), target_is_directory=True)
+    if not branch.contents.is_symlink():  # the texts the linked stages' files are looked up in
+        branch.contents.symlink_to(os.path.relpath(run.dir.contents, branch.path), target_is_directory=True)
     info = dict(run.info, stages=list(cfg.stages), variant=RAW)
     earlier = run.info.get("incremental_from")
     if earlier:

@@ -90,6 +90,11 @@ def _is_sha1(value: str) -> bool:
     return len(value) == 40 and all(c in "0123456789abcdef" for c in value)
 
 
+# Bump when reading or decoding a blob changes (load, decode): an incremental run then decodes
+# every blob again instead of carrying the earlier run's texts over.
+DECODE_VERSION = 1
+
+
 def decode(data: bytes) -> tuple[str | None, str | None]:
     """(text, encoding name), or (None, None) when no text encoding fits."""
     try:

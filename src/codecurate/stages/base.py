@@ -8,6 +8,13 @@ writes both and counts them in one aggregation; a stage never reads, writes, cou
 on its own, except through the context (iterative algorithms need to cut lineage, and some
 stages report measurements) and `broadcast_if_small`, which measures a small table it joins.
 
+Files travel between stages without their content. The source stores each decoded blob once,
+in the run's contents table (blob_id -> content); a stage that reads content takes it from
+there with `with_content`, for the rows it computes an answer for (content_results does this
+for its keys), and the release joins it at publishing. A stage's kept rows are then a few
+hundred bytes a file, not a copy of every file: reading and writing them costs what the
+metadata costs, and an incremental run looks up content only for what is new.
+
 The first stage is a `Source`: it reads the SWH export instead of the previous stage's rows,
 and also returns the origins that yielded no file. docs/ARCHITECTURE.md shows how to add a stage.
 """
@@ -37,6 +44,10 @@ class StageInputError(PipelineError):
     """A stage was given a frame without the columns it needs."""
 
 
+# The decoded text: in a run's contents table and in a release, never in the stage frames.
+CONTENT_FIELD = pa.field(C.CONTENT, pa.string())
+
+
 @dataclass
 class StageContext:
     spark: SparkSession
@@ -49,6 +60,15 @@ class StageContext:
     stored_results: tuple[ContentResults, DataFrame] | None = None
     # Incremental runs: the rows the earlier run published (its last stage's kept rows).
     previously_published: Callable[[], DataFrame | None] | None = None
+    # The run's contents table (blob_id, content; see with_content), once the source stored it;
+    # None when the frames carry their content (a stage run on an in-memory frame).
+    contents: Callable[[], DataFrame | None] = lambda: None
+    # The source only: writes the decoded blobs as the run's contents table, returns it read back.
+    store_contents: Callable[[DataFrame], DataFrame] | None = None
+    # The source only, in incremental runs: the blob ids whose text the earlier run decoded under
+    # the same Source.contents_config (None: decode everything). store_contents carries those
+    # texts over into this run's table, so the source decodes only the other blobs.
+    previous_contents: Callable[[], DataFrame | None] = lambda: None
 
     def metric(self, name: str, value: Any) -> None:
         self.metrics[name] = value
@@ -98,13 +118,15 @@ class Stage:
     # Metrics read back from the stage's written rejects (a small keys-only table), merged into
     # its manifest: counts a stage cannot take itself without an extra pass over its input.
     summarise: Callable[[DataFrame, Config], dict[str, Any]] | None = None
+    # Columns it adds to its kept rows that are not published as such: what later stages and the
+    # release read (pii's redacted text, which the release publishes as `content`).
+    carries: tuple[pa.Field, ...] = ()
     content_results: ContentResults | None = None  # per-content answers a later run can reuse
     # True when the tagged frame only joins and compares what the stage checkpointed (content
     # results, clusters) or cheap columns: the runner then writes kept and rejects straight from
     # its plan, the rejects from key columns alone, instead of first materialising every row
-    # with its content (~9 s a GB on 2 cores: write the checkpoint, read it back). False when
-    # recomputing it would run a detector or read content a second time (decontaminate, whose
-    # key is a hash of the content).
+    # (~9 s a GB of rows on 2 cores: write the checkpoint, read it back). False when recomputing
+    # it would run a detector or a costly pass a second time.
     recompute_tagged: bool = False
 
     def run(self, files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
@@ -127,6 +149,9 @@ class Source:
     adds: tuple[pa.Field, ...] = ()
     reject_columns: tuple[str, ...] = ()
     check: Callable[[Config], None] = _no_check
+    # What a decoded text depends on besides the blob's bytes (config keys, decoder versions):
+    # an incremental run carries the earlier run's texts over only when this is equal.
+    contents_config: Callable[[Config], dict[str, Any]] = lambda cfg: {}
 
 
 # --- Content results: per-content answers reused across runs (incremental releases) ----------
@@ -213,12 +238,40 @@ def hinted(frame: DataFrame, size: int, cfg: Config) -> DataFrame:
     return F.broadcast(frame) if 0 < cap and size <= cap else frame
 
 
+def narrowed(rows: DataFrame, *columns: str) -> DataFrame:
+    """`rows` with only `columns` (those it has) and what with_content reads to find their text."""
+    wanted = [*columns, C.BLOB_ID, C.CONTENT, C.REDACTED_CONTENT]
+    return rows.select(*[c for c in dict.fromkeys(wanted) if c in rows.columns])
+
+
+def with_content(rows: DataFrame, cfg: Config, contents: DataFrame | None) -> DataFrame:
+    """`rows` with the `content` column: each file's text as published (after pii's redaction,
+    where pii changed it).
+
+    `contents` is the run's contents table (blob_id, content, ...), or None when `rows` carry
+    their content already (a frame built in memory). The rows are looked up by blob_id: the
+    source stores the blob of every file it keeps, once, so each row finds exactly one text. When
+    the rows are few (measured, spark.broadcast_max_mb) they are broadcast and the contents table
+    streams past them; otherwise both are shuffled, the way every content join is at SWH scale.
+    """
+    if C.CONTENT not in rows.columns:
+        if contents is None:
+            raise StageInputError(f"the rows have no {C.CONTENT!r} column and the run stored no contents table")
+        # An inner join: an outer one could only broadcast the contents table.
+        rows = broadcast_if_small(rows, cfg).join(contents.select(C.BLOB_ID, C.CONTENT), C.BLOB_ID)
+    if C.REDACTED_CONTENT in rows.columns:
+        rows = rows.withColumn(C.CONTENT, F.coalesce(F.col(C.REDACTED_CONTENT), F.col(C.CONTENT)))
+    return rows
+
+
 def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: StageContext) -> DataFrame:
     """key + results + REUSED for every distinct key of `rows`: reused where an earlier run has them.
 
     `rows` holds the key, what `spec.compute` reads, and length_bytes (for the reuse figures).
     `rows` may hold more columns (compute selects what it reads); a missing length_bytes
-    counts as unknown. The union is checkpointed once: the stage joins it back and the runner writes it as the
+    counts as unknown. Rows without content get it from the run's contents table (with_content)
+    after the reused keys are taken out, one row per key: compute reads only key and content
+    then. The union is checkpointed once: the stage joins it back and the runner writes it as the
     store, and neither may run the detectors a second time.
     """
     key = list(spec.key)
@@ -236,6 +289,11 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
         # straight from the store, and broadcast them when they are few: the rows, content and
         # all, then stream through instead of being shuffled.
         todo = rows.join(broadcast_if_small(previous.select(*key), cfg), key, "left_anti")
+    if C.CONTENT not in todo.columns:
+        # One row per key, narrowed to what finds its text: the only rows whose content this
+        # stage reads.
+        todo = narrowed(todo, *key).dropDuplicates(key)
+    todo = with_content(todo, cfg, ctx.contents())
     computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
     union = computed if reused is None else computed.unionByName(reused)
     stored = ctx.checkpoint(join_results(union, sizes, key))

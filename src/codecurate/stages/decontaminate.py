@@ -35,14 +35,15 @@ from codecurate.stages.base import (
 from codecurate.text import decontaminate as dc
 
 NAME = "decontaminate"
-REQUIRES = (C.CONTENT,)
+REQUIRES = (C.BLOB_ID,)
 MATCH_TYPE = pa.struct([("benchmark", pa.string()), ("task", pa.string()), ("field", pa.string()),
                         ("match", pa.string())])
 # Only on rejects: codecurate.columns.AUDIT_COLUMNS keeps it off the kept rows.
 REJECT_COLUMNS = (C.DECONTAMINATED_BY,)
-# sha1 of the text the stage reads: pii ran before it, so that text is the redacted one, a
-# function of (blob_id, path) and of pii's settings; its hash is exactly what a match depends on.
-TEXT_KEY = "_decontaminate_text_sha1"
+# Names the text the stage reads, which is what a match depends on: pii ran before it, so that
+# text is the redacted one where pii changed it ("r" + its sha1), else the blob's own ("b" +
+# blob_id, the sha1 of its bytes): no content is read to name it.
+TEXT_KEY = "_decontaminate_text_key"
 _MATCHED_ARROW = pa.schema([(TEXT_KEY, pa.string()), (C.DECONTAMINATED_BY, MATCH_TYPE)])
 
 
@@ -100,8 +101,7 @@ def match_texts(files: DataFrame, cfg: Config) -> DataFrame:
     """(text key, decontaminated_by) for each file among `files` (which hold TEXT_KEY)."""
     index, _ = load(cfg.decontaminate)
     broadcast = files.sparkSession.sparkContext.broadcast(index)
-    # Not deduplicated by text first: that would shuffle every file's content, and after
-    # exact_dedup no two files share a text; content_results keeps one answer per text key.
+    # content_results hands over each text key once, with its text.
     return map_to_arrow(files.select(TEXT_KEY, C.CONTENT), _matcher(broadcast), _MATCHED_ARROW)
 
 
@@ -115,7 +115,10 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     ctx.metric("benchmarks", described)
     ctx.metric("matching", {"min_chars": dcfg.min_chars, "ngram": dcfg.ngram,
                             "ngram_threshold": dcfg.ngram_threshold, "min_ngrams": dcfg.min_ngrams})
-    keyed = files.withColumn(TEXT_KEY, F.sha1(F.col(C.CONTENT).cast("binary")))
+    blob_text = F.concat(F.lit("b"), F.col(C.BLOB_ID))
+    redacted = F.concat(F.lit("r"), F.sha1(F.col(C.REDACTED_CONTENT).cast("binary")))
+    keyed = files.withColumn(
+        TEXT_KEY, F.coalesce(redacted, blob_text) if C.REDACTED_CONTENT in files.columns else blob_text)
     # Matches by text: an earlier run's are reused (RESULTS).
     matched = content_results(keyed, RESULTS, cfg, ctx)
     tagged = join_results(keyed, matched, RESULTS.key).drop(TEXT_KEY)
@@ -135,7 +138,7 @@ def summarise(rejects: DataFrame, cfg: Config) -> dict[str, Any]:
 
 # Bump when codecurate's matching changes (codecurate.text.decontaminate): stored matches of
 # earlier runs are then recomputed, not reused.
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2  # 2: texts keyed by blob_id, or the redacted text's sha1
 
 
 def _matching_config(cfg: Config) -> dict[str, Any]:
@@ -157,4 +160,4 @@ RESULTS = ContentResults(
 )
 
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, reject_columns=REJECT_COLUMNS, check=check,
-              summarise=summarise, content_results=RESULTS)
+              summarise=summarise, content_results=RESULTS, recompute_tagged=True)

@@ -9,6 +9,8 @@ identical root directory are walked once and kept once. Blobs are read once per 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import metadata
+from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
@@ -20,7 +22,15 @@ from codecurate.reasons import DropReason
 from codecurate.spark import blobs
 from codecurate.spark.arrow import map_to_arrow
 from codecurate.spark.export import SwhExport
-from codecurate.stages.base import Source, SourceResult, StageContext, hinted, mark_dropped, measured_bytes
+from codecurate.stages.base import (
+    Source,
+    SourceResult,
+    StageContext,
+    broadcast_if_small,
+    hinted,
+    mark_dropped,
+    measured_bytes,
+)
 
 NAME = "extract"
 
@@ -36,7 +46,8 @@ REPO_MISSING_REVISION = "missing_revision"
 
 
 _TS = pa.timestamp("us", tz="UTC")
-# the-stack-v2's columns, in its order, and the decoded text
+# the-stack-v2's columns, in its order (the decoded text goes to the run's contents table, not
+# to the stage frames: codecurate.stages.base.with_content, CONTENT_FIELD)
 ADDS = (
     pa.field(C.BLOB_ID, pa.string()),
     pa.field(C.DIRECTORY_ID, pa.string()),
@@ -59,7 +70,6 @@ ADDS = (
     pa.field(C.SRC_ENCODING, pa.string()),
     pa.field(C.LENGTH_BYTES, pa.int64()),
     pa.field(C.EXTENSION, pa.string()),
-    pa.field(C.CONTENT, pa.string()),
 )
 
 
@@ -401,7 +411,19 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     # Each distinct blob is fetched and decoded once, however many repos hold it.
     wanted = files.filter(F.col(C.DROP_REASON).isNull()).select(
         F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length", "data").dropDuplicates(["_blob"])
+    earlier = ctx.previous_contents()
+    if earlier is not None:
+        # Incremental: the texts an earlier run decoded are carried over into this run's table
+        # by store_contents; only the other blobs are fetched and decoded.
+        known = broadcast_if_small(earlier.select(F.col(C.BLOB_ID).alias("_blob")), cfg)
+        wanted = wanted.join(known, "_blob", "left_anti")
     loaded = map_to_arrow(wanted, blob_reader(cfg.input.blobs, cfg.extract.max_file_bytes), BLOB_SCHEMA)
+    if ctx.store_contents is not None:
+        # The texts go to the run's contents table, once per blob, and nowhere else: the files
+        # take the encoding and the decode's verdict from it (reading no content back), and
+        # every later stage looks content up there (codecurate.stages.base.with_content).
+        stored = ctx.store_contents(loaded.withColumnRenamed("_blob", C.BLOB_ID))
+        loaded = stored.select(F.col(C.BLOB_ID).alias("_blob"), C.SRC_ENCODING, "_blob_reason")
     files = files.drop("data")
     files = files.join(loaded, files[C.BLOB_ID] == loaded["_blob"], "left").drop("_blob")
     files = files.withColumn(
@@ -417,11 +439,19 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
         C.GHA_CREATED_AT, C.GHA_LANGUAGE, C.SRC_ENCODING,
         F.col("length").alias(C.LENGTH_BYTES),
         F.when(extension == "", None).otherwise(extension).alias(C.EXTENSION),
-        C.CONTENT, C.DROP_REASON,
+        *[C.CONTENT] * (C.CONTENT in files.columns), C.DROP_REASON,
     )
     repo_rejects = (no_visit.unionByName(no_branch).unionByName(no_revision)
                     .unionByName(rejected_trees).unionByName(empty_trees))
     return SourceResult(files=files, repos=repo_rejects)
 
 
-STAGE = Source(name=NAME, read=run, adds=ADDS)
+def contents_config(cfg: Config) -> dict[str, Any]:
+    """What a decoded text depends on besides the blob's bytes, checked against their sha1 when
+    first read: the size cap and the decoder. An earlier run's texts are carried over only when
+    this is equal (codecurate.run.runner)."""
+    return {"max_file_bytes": cfg.extract.max_file_bytes, "codecurate.blobs": blobs.DECODE_VERSION,
+            "charset-normalizer": metadata.version("charset-normalizer")}
+
+
+STAGE = Source(name=NAME, read=run, adds=ADDS, contents_config=contents_config)

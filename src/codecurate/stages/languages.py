@@ -31,7 +31,7 @@ from codecurate.stages.base import (
 from codecurate.text import languages as langs
 
 NAME = "languages"
-REQUIRES = (C.BLOB_ID, C.PATH, C.CONTENT)
+REQUIRES = (C.BLOB_ID, C.PATH)
 REJECT_COLUMNS = (C.LANGUAGE, C.IS_VENDOR, C.IS_GENERATED)  # why a file was excluded
 
 ADDS = (
@@ -86,13 +86,11 @@ def _detector(fallback: str, min_fallback_chars: int):
 
 
 def detect(files: DataFrame, cfg: Config) -> DataFrame:
-    """One row per distinct (blob_id, path): the detections and the path's extension.
-
-    Forks and copies repeat (blob_id, path) pairs; each is detected once.
-    """
+    """Per (blob_id, path) of `files`: the detections and the path's extension. Forks and
+    copies repeat (blob_id, path) pairs; content_results hands over each pair once."""
     lcfg = cfg.languages
-    distinct = files.select(C.BLOB_ID, C.PATH, C.CONTENT).dropDuplicates([C.BLOB_ID, C.PATH])
-    return map_to_arrow(distinct, _detector(lcfg.fallback, lcfg.min_fallback_chars), _DETECTED_ARROW)
+    return map_to_arrow(files.select(C.BLOB_ID, C.PATH, C.CONTENT),
+                        _detector(lcfg.fallback, lcfg.min_fallback_chars), _DETECTED_ARROW)
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:

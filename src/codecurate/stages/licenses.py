@@ -39,11 +39,13 @@ from codecurate.stages.base import (
     content_results,
     join_results,
     mark_dropped,
+    narrowed,
+    with_content,
 )
 from codecurate.text import licenses as L
 
 NAME = "licenses"
-REQUIRES = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.CONTENT, C.GHA_LICENSE_ID)
+REQUIRES = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH, C.BLOB_ID, C.GHA_LICENSE_ID)
 # Rejects keep what decided them, so a removal can be audited without re-running ScanCode.
 # license_evidence too: it is an audit column (codecurate.columns.AUDIT_COLUMNS), written on rejects
 # and dropped from kept files by the runner, so it is not listed twice here.
@@ -86,8 +88,10 @@ SCAN_TASKS_PER_CORE = 8
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     lc = cfg.licenses
-    # One small table of license-file blobs with their text keys, read three times below.
-    blobs = ctx.checkpoint(license_blobs(files, lc))
+    # One small table of license-file blobs with their text keys, read three times below: the
+    # content of license files only is looked up for it.
+    located = narrowed(license_files(files), C.PATH, C.LENGTH_BYTES)
+    blobs = ctx.checkpoint(license_blobs(with_content(located, cfg, ctx.contents()), lc))
     # ScanCode answers by normalised text: an earlier run's answers are reused (RESULTS).
     scanned = content_results(blobs, RESULTS, cfg, ctx)
     scans = ctx.checkpoint(scan_license_files(files, lc, blobs, scanned))
@@ -98,7 +102,8 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # stream into kept and rejects instead of being shuffled and written to a checkpoint first.
     # Only heads that hold an SPDX marker travel (classify reads no more of the content), and
     # evidence only for files it removes (the runner writes it on rejects alone).
-    heads = files.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(C.CONTENT))
+    read = with_content(narrowed(files, *_FILE_KEYS, C.GHA_LICENSE_ID), cfg, ctx.contents())
+    heads = read.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(C.CONTENT))
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
     decision = F.struct(C.DETECTED_LICENSES, C.LICENSE_TYPE,
                         F.when(~keep, F.col(C.LICENSE_EVIDENCE)).alias(C.LICENSE_EVIDENCE))

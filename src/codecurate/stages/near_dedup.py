@@ -35,7 +35,7 @@ from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
 from codecurate.text import minhash
 
 NAME = "near_dedup"
-REQUIRES = SURVIVOR_COLUMNS + (C.CONTENT,)
+REQUIRES = SURVIVOR_COLUMNS
 
 SIGNATURE, BANDS, BAND, KEY = "signature", "bands", "band", "key"
 _SIGNED_SCHEMA = pa.schema([(C.BLOB_ID, pa.string()), (SIGNATURE, pa.binary()), (BANDS, pa.list_(pa.int64()))])
@@ -235,8 +235,7 @@ RESULTS_VERSION = 1
 RESULTS = ContentResults(
     key=(C.BLOB_ID,),
     results=tuple(_SIGNED_SCHEMA)[1:],
-    # Not deduplicated by blob_id first: that would shuffle every file's content, and the inputs
-    # after exact_dedup repeat few blobs; content_results keeps one signature per blob_id.
+    # content_results hands over each blob_id once, with its content.
     compute=lambda rows, cfg: all_signatures(rows, cfg.near_dedup),
     config=lambda cfg: {k: getattr(cfg.near_dedup, k) for k in ("num_perm", "seed", "ngram", "min_tokens",
                                                                 "threshold")},

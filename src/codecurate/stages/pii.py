@@ -31,14 +31,13 @@ from codecurate.stages.base import (
 )
 
 NAME = "pii"
-REQUIRES = (C.BLOB_ID, C.CONTENT, C.PATH)
+REQUIRES = (C.BLOB_ID, C.PATH)
 
 class PiiRedactionError(PipelineError):
     """Redaction failed on a file; the message names the file, never its content."""
 
 
 _DENSE = "_pii_dense"  # temporary: becomes drop_reason, then dropped
-_REDACTED = "_pii_redacted"  # temporary: the redacted content before it replaces `content`
 # kind -> redactions, as (kind, count) pairs sorted by kind. Not an Arrow map: Hugging Face
 # `datasets` has no type for maps and refuses a table that holds one (release format 2).
 _COUNTS_ARROW = pa.list_(pa.struct([("kind", pa.string()), ("count", pa.int32())]))
@@ -93,22 +92,21 @@ _REDACTED_ARROW = pa.schema([
 
 
 def redact_files(files: DataFrame, cfg: Config) -> DataFrame:
-    """One row per distinct (blob_id, path): the redacted content (null when nothing was
-    redacted), counts by kind, the dense flag."""
-    distinct = files.select(C.BLOB_ID, C.PATH, C.CONTENT).dropDuplicates([C.BLOB_ID, C.PATH])
-    return map_to_arrow(distinct, _redact_batches(cfg.pii), _REDACTED_ARROW)
+    """Per (blob_id, path) of `files` (content_results hands over one row per key): the
+    redacted content (null when nothing was redacted), counts by kind, the dense flag."""
+    return map_to_arrow(files.select(C.BLOB_ID, C.PATH, C.CONTENT), _redact_batches(cfg.pii), _REDACTED_ARROW)
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     pii = cfg.pii
-    if C.PII_COUNTS in files.columns:
-        files = files.drop(C.PII_COUNTS)
-    # Redactions by (blob_id, path): an earlier run's are reused (RESULTS).
-    redacted = content_results(files, RESULTS, cfg, ctx).withColumnRenamed(C.CONTENT, _REDACTED)
-    joined = join_results(files, redacted, RESULTS.key)
-    redacted_or_same = F.coalesce(F.col(_REDACTED), F.col(C.CONTENT))
-    tagged = joined.select(*[redacted_or_same.alias(c) if c == C.CONTENT else F.col(c) for c in files.columns],
-                           C.PII_COUNTS, _DENSE)
+    # a re-run replaces earlier answers instead of redacting the redacted text
+    files = files.drop(C.PII_COUNTS, C.REDACTED_CONTENT)
+    # Redactions by (blob_id, path): an earlier run's are reused (RESULTS). The redacted text
+    # travels as a column of its own, null where nothing changed: the stage frames carry no
+    # content, and later stages and the release read it through with_content.
+    redacted = content_results(files, RESULTS, cfg, ctx).withColumnRenamed(C.CONTENT, C.REDACTED_CONTENT)
+    tagged = join_results(files, redacted, RESULTS.key).select(
+        *files.columns, C.PII_COUNTS, C.REDACTED_CONTENT, _DENSE)
     if pii.dense_reject:
         tagged = mark_dropped(tagged, F.col(_DENSE), DropReason.PII_DENSE)
     else:
@@ -147,4 +145,5 @@ RESULTS = ContentResults(
 )
 
 STAGE = Stage(name=NAME, requires=REQUIRES, apply=run, adds=ADDS, content_results=RESULTS,
+              carries=(pa.field(C.REDACTED_CONTENT, pa.string()),),
               recompute_tagged=True)

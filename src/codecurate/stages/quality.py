@@ -33,7 +33,7 @@ from codecurate.text import languages as langs
 from codecurate.text import quality
 
 NAME = "quality"
-REQUIRES = (C.BLOB_ID, C.CONTENT, C.LANGUAGE, C.IS_GENERATED)
+REQUIRES = (C.BLOB_ID, C.LANGUAGE, C.IS_GENERATED)
 REJECT_COLUMNS = (C.LANGUAGE,)
 _REASON = "_quality_reason"  # temporary: becomes drop_reason, then dropped
 
@@ -91,10 +91,10 @@ def _judge(rules_: quality.QualityRules):
 
 
 def judge(files: DataFrame, cfg: Config) -> DataFrame:
-    """One row per distinct (blob_id, language, is_generated): the first rule the file fails, or null."""
+    """Per (blob_id, language, is_generated) of `files` (content_results hands over each once):
+    the first rule the file fails, or null."""
     key = [C.BLOB_ID, C.LANGUAGE, C.IS_GENERATED]
-    distinct = files.select(*key, C.CONTENT).dropDuplicates(key)
-    return map_to_arrow(distinct, _judge(rules(cfg.quality)), _JUDGED_ARROW)
+    return map_to_arrow(files.select(*key, C.CONTENT), _judge(rules(cfg.quality)), _JUDGED_ARROW)
 
 
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
