@@ -65,7 +65,7 @@ SLASH_COMMENT = {".c", ".h", ".cc", ".cpp", ".hpp", ".cu", ".cuh", ".js", ".jsx"
 LICENSE_PREFIXES = ("license", "licence", "copying", "notice")
 OPTOUT = "# scale corpus opt-out list\nuser00099\n"
 # Export N+1 (`--next`): see build_next. Shares chosen so that about 10% of N+1's contents are
-# new (9.8% at 30 MB: half the repositories move on, each editing 12% of its files; the
+# new (half the repositories and the monorepo move on, each editing 12% of its files; the
 # denominator counts the history N+1 keeps: blobs edited away are still in it).
 NEXT_DIR, NEXT_SUMMARY = "next", "next_export.json"
 ACTIVE_SHARE = 0.5  # repositories with new commits; the others keep export N's snapshot
@@ -457,7 +457,7 @@ def build_next(out: Path, base: _Writer, pool: list[Package], plan: ScalePlan, s
     """Export N+1 in `out`, from export N written by `base` (same pool, plan and seed).
 
     Export N's repositories are generated again, in order; from its own random stream:
-    - ACTIVE_SHARE of them get a new commit (parent: export N's head) that edits EDIT_SHARE of
+    - ACTIVE_SHARE of them, and always the monorepo, get a new commit (parent: export N's head) that edits EDIT_SHARE of
       their files (not license files) and adds one (an edited copy of one of them); the rest keep
       export N's snapshot, so their trees, commits and snapshots are the same ids;
     - the first base repository whose LICENSE is MIT gets the GPL-3.0 text instead;
@@ -478,6 +478,9 @@ def build_next(out: Path, base: _Writer, pool: list[Package], plan: ScalePlan, s
     index = eligible = 0
     for index, repo in enumerate(_repositories(pool, plan, seed)):
         active = rng.random() < ACTIVE_SHARE  # drawn for every repository: one stream, whatever is gone
+        # The monorepo holds most of the corpus's files: left to the draw, it alone would set
+        # the share of new contents (~3% or ~11% at the default scale, by the installed packages).
+        active = active or "monorepo" in repo.case
         if not repo.planted:
             eligible += 1
             if eligible % GONE_EVERY == 1:
