@@ -68,6 +68,9 @@ OPTOUT = "# scale corpus opt-out list\nuser00099\n"
 # new (half the repositories and the monorepo move on, each editing 12% of its files; the
 # denominator counts the history N+1 keeps: blobs edited away are still in it).
 NEXT_DIR, NEXT_SUMMARY = "next", "next_export.json"
+# Recorded in sample.json; bump when a change here changes what a seed builds, so that the
+# benchmarks rebuild a corpus they find on disk instead of measuring the old one.
+GENERATOR_VERSION = 2
 ACTIVE_SHARE = 0.5  # repositories with new commits; the others keep export N's snapshot
 EDIT_SHARE = 0.12  # files an active repository edits (a line or two), besides the one it adds
 GONE_EVERY = 50  # repositories 1, 51, 101, ... (planted ones aside) are gone from N+1; as many new ones appear
@@ -325,6 +328,7 @@ def build_scale(out: Path, mb: int, seed: int = 1, packages: tuple[str, ...] | N
         "optout": "optout.txt",
         "scale_mb": mb,
         "seed": seed,
+        "generator": GENERATOR_VERSION,
         "repos": len(w.heads),
         "head_files": w.head_files,
         "head_bytes": w.head_bytes,

@@ -84,12 +84,14 @@ class StageMemory:
 
 
 def ensure_corpus(path: Path, mb: int, seed: int, next_export: bool = False) -> Path:
+    from codecurate.dev.scale import GENERATOR_VERSION, build_scale
+
     marker = path / "sample.json"
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info.get("scale_mb") == mb and info.get("seed") == seed and (info.get("next") or not next_export):
+        if (info.get("scale_mb") == mb and info.get("seed") == seed and info.get("generator") == GENERATOR_VERSION
+                and (info.get("next") or not next_export)):
             return path
-    from codecurate.dev.scale import build_scale
 
     print(f"bench-scale: building the {mb} MB scale corpus in {path}", flush=True)
     summary = build_scale(path, mb, seed, next_export=next_export)
