@@ -286,8 +286,8 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
         reused = previous.select(*names).join(wanted, key, "left_semi").withColumn(REUSED, F.lit(True))
         # What to compute: the rows whose key the earlier run has no answer for. Its keys are
         # those of `reused` or keys these rows do not have, so the anti-join can read them
-        # straight from the store, and broadcast them when they are few: the rows, content and
-        # all, then stream through instead of being shuffled.
+        # straight from the store, and broadcast them when they are few: the rows then stream
+        # through instead of being shuffled.
         todo = rows.join(broadcast_if_small(previous.select(*key), cfg), key, "left_anti")
     if C.CONTENT not in todo.columns:
         # One row per key, narrowed to what finds its text: the only rows whose content this
