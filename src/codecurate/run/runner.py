@@ -27,10 +27,18 @@ from codecurate import columns as C
 from codecurate.config import Config, curation_config, redacted
 from codecurate.errors import PipelineError, UsageError
 from codecurate.run.console import StageProgress, console
-from codecurate.run.layout import OutputRoot, RunDir, previous_run
+from codecurate.run.layout import DECODED, OutputRoot, RunDir, previous_run
 from codecurate.spark.taskstats import task_time_spread
 from codecurate.stages import registry
-from codecurate.stages.base import INPUT_BYTES, REUSED, ContentResults, Source, Stage, StageContext
+from codecurate.stages.base import (
+    INPUT_BYTES,
+    REUSED,
+    ContentResults,
+    Source,
+    Stage,
+    StageContext,
+    with_content,
+)
 
 
 class ConservationError(PipelineError):
@@ -208,8 +216,6 @@ def read_contents(spark, run_dir: RunDir):
 
 def read_kept(spark, run_dir: RunDir, stage: str, cfg: Config):
     """A stage's kept rows with their content, as it would be published (pii's redaction applied)."""
-    from codecurate.stages.base import with_content
-
     return with_content(spark.read.parquet(str(run_dir.kept(stage))), cfg, read_contents(spark, run_dir))
 
 
@@ -242,8 +248,6 @@ def _store_contents(spark, run: Run, source: Source, decoded, earlier: RunDir | 
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    from codecurate.run.layout import DECODED
-
     path = run.dir.contents
     schema = T.StructType([*decoded.schema.fields, T.StructField(DECODED, T.BooleanType())])
     (decoded.withColumn(DECODED, F.col(C.CONTENT).isNotNull()).write.partitionBy(DECODED)
@@ -252,7 +256,8 @@ def _store_contents(spark, run: Run, source: Source, decoded, earlier: RunDir | 
     counts = dict(written.groupBy(DECODED).count().collect())  # from the Parquet footers
     carried = 0
     if earlier is not None and earlier.texts.exists():
-        carried = spark.read.schema(TEXTS_SCHEMA).parquet(str(earlier.texts)).count()
+        before = earlier.read_contents_info()  # its texts: those it decoded and those it carried
+        carried = before["texts_decoded"] + before["texts_carried_over"]
         _link_parts(earlier.texts, run.dir.texts)
     contents = {"from_run": earlier.run_id if earlier is not None else None, "texts_carried_over": carried,
                 "blobs_read": sum(counts.values()), "texts_decoded": counts.get(True, 0)}
@@ -261,6 +266,7 @@ def _store_contents(spark, run: Run, source: Source, decoded, earlier: RunDir | 
     ctx.metric("contents", contents)
     log(f"[{source.name}] contents: {contents['texts_decoded']:,} texts decoded, {carried:,} carried over"
         + (f" from run {earlier.run_id}" if earlier is not None else ""))
+    # Read again: a reader lists its files when it is made, and the links came after `written`.
     return spark.read.schema(schema).parquet(str(path))
 
 
