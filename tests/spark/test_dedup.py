@@ -192,6 +192,27 @@ def test_without_the_survivor_recheck_a_whole_chain_goes(spark, planted):
     assert got == {**EXPECTED_NEAR, "d0": ("near_duplicate", "d2", "r/d2")}
 
 
+# Incremental runs: a1 and d0 were published by the earlier release (and "gone", no longer in
+# the export). a0 and a2 are near copies of a1, d1 of d0: dropped for them, where a full run
+# keeps a2 and drops d1 for d2. d2 is linked to d0 only through d1 (J(d0, d2) ~0.66): it meets d0 in
+# one component, is re-checked against it and kept. The rest is clustered as in a full run.
+@pytest.mark.parametrize("driver_graph_max_edges", [200_000, 0])
+def test_incremental_near_dedup_keeps_published_files(spark, planted, driver_graph_max_edges):
+    published = spark.createDataFrame([("a1",), ("d0",), ("gone",)], "blob_id string")
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint(), log=lambda _: None,
+                       previously_published=lambda: published)
+    cfg = Config(near_dedup=NearDedupConfig(driver_graph_max_edges=driver_graph_max_edges))
+    out = near_dedup.run(_near_input(spark, planted), cfg, ctx)
+    got = {r[C.BLOB_ID]: (r[C.DROP_REASON], r[C.DUP_OF], r[C.DUP_OF_REPO_NAME]) for r in out.collect()}
+    assert got == {
+        **EXPECTED_NEAR,
+        "a0": ("near_duplicate", "a1", "r/a1"), "a1": (None, None, None), "a2": ("near_duplicate", "a1", "r/a1"),
+        "d0": (None, None, None), "d1": ("near_duplicate", "d0", "r/d0"), "d2": (None, None, None),
+    }
+    assert ctx.metrics["dropped_for_published"] == 3  # a0, a2, d1: before any clustering
+    assert ctx.metrics["survivor_rounds"] == 2  # d2 released in round 1
+
+
 @pytest.mark.parametrize("key, value", [("min_tokens", 0), ("max_iterations", 0), ("num_perm", 8)])
 def test_near_dedup_config_rejects_unusable_values(tmp_path, key, value):
     from codecurate.config import ConfigError, load_config

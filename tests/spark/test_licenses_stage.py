@@ -82,6 +82,9 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("gh/mit", "s3", "app.py", "mit", "app = 1"),
         ("gh/gpl", "s4", "app.py", "gpl-3.0", "app = 2"),
         ("gh/noassert", "s5", "app.py", "NOASSERTION", "app = 3"),
+        # a scope that is its file's own path, in a snapshot with no other: covers that file only
+        ("o/py", "s6", "py/LICENSE.python", None, "PSF text"),
+        ("o/py", "s6", "py/x.py", None, "x = 2"),
     ])
     scans = spark.createDataFrame([
         ("o/r", "s1", "", None, ["MIT"], ["text:MIT:LICENSE"]),
@@ -90,6 +93,7 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("o/r", "s1", "own/isc.c", None, ["Apache-2.0"], ["text:Apache-2.0:own/isc.c"]),  # a file's own scope
         ("o/r", "s1", "libs", r"^libs/libgfortran.*\.txt$", ["GPL-3.0-or-later"], ["text:GPL-3.0-or-later:LICENSE"]),
         ("gh/mit", "s3", "vendor", None, ["GPL-2.0-only"], ["text:GPL-2.0-only:vendor/COPYING"]),
+        ("o/py", "s6", "py/LICENSE.python", None, ["PSF-2.0"], ["text:PSF-2.0:py/LICENSE.python"]),
     ], SCANS_SCHEMA)
     out = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig())
     got = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: (r[C.DETECTED_LICENSES], r[C.LICENSE_TYPE]) for r in out.collect()}
@@ -114,6 +118,8 @@ def test_path_rule_on_a_hand_built_tree(spark):
         "app.py@s3": ([], "permissive"),
         "app.py@s4": ([], "non_permissive"),
         "app.py@s5": ([], "non_permissive"),
+        "py/LICENSE.python@s6": (["PSF-2.0"], "permissive"),
+        "py/x.py@s6": ([], "no_license"),
     }
     # ... unless asked to behave exactly like the-stack-v2
     stack = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig(copyleft_overrides_gha=False))

@@ -5,11 +5,12 @@
    does 3-6 files/s/core, so skew matters) and checkpointed: the scan is neither repeated by
    the metric action nor re-run differently (deadlines) on a task retry.
 2. Path rule: a file gets the licenses of license files in its own directory and every ancestor
-   of the same repository snapshot. Each file's ancestor directories are exploded ("", "a",
-   "a/b") and joined with license rows keyed by (repo, snapshot, directory), then aggregated back
-   per file: joins and aggregations only, no per-repository Python loop, nothing collected.
-3. One Arrow-batched pass over every file adds its own SPDX-License-Identifier ids and decides
-   license_type (the-stack-v2 rules in codecurate.text.licenses.license_type).
+   of the same repository snapshot. Each folder's ancestors are exploded ("", "a", "a/b") and
+   joined with license rows keyed by (repo, snapshot, directory), then given to its files:
+   joins and aggregations only, no per-repository Python loop, nothing collected.
+3. The file's own SPDX-License-Identifier ids and license_type (the-stack-v2 rules in
+   codecurate.text.licenses.license_type), decided in Python once per distinct inputs
+   (GitHub license, path rule's ids, SPDX head), which most files of a repository share.
 """
 
 from __future__ import annotations
@@ -96,27 +97,23 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     scanned = content_results(blobs, RESULTS, cfg, ctx)
     scans = ctx.checkpoint(scan_license_files(files, lc, blobs, scanned))
     _record_scan_metrics(scans, ctx)
-    # Decided on what the rule reads (the file's keys, its GitHub license and the head of its
-    # content, for SPDX headers), materialised once: the classifier runs once per file, and the
-    # decisions join the files by broadcast when they are few, so the files and their content
-    # stream into kept and rejects instead of being shuffled and written to a checkpoint first.
-    # Only heads that hold an SPDX marker travel (classify reads no more of the content), and
-    # evidence only for files it removes (the runner writes it on rejects alone).
+    # A file's decision is a function of four values (_INPUTS: its GitHub license, what the
+    # path rule found, the head of its content when it holds an SPDX marker), and the files of
+    # a repository mostly share them: each file names its inputs by their sha256, and the
+    # classifier runs once per distinct inputs (6.6k of 165k files on the 1.1 GB scale
+    # corpus). Both tables fit a broadcast where decisions written out per file may not (69 MB
+    # there, whose largest repositories carry 7 license ids a file), so the files and their
+    # content stream into kept and rejects instead of being shuffled. Only heads that hold an
+    # SPDX marker travel, and evidence only for files it removes (the runner writes it on
+    # rejects alone).
     read = with_content(narrowed(files, *_FILE_KEYS, C.GHA_LICENSE_ID), cfg, ctx.contents())
-    heads = read.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(C.CONTENT))
+    heads = read.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(HEADER))
+    inputs = ctx.checkpoint(with_decision_id(heads.join(path_licenses(files, license_scopes(scans, lc)),
+                                                        list(_FILE_KEYS), "left")))
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
-    decision = F.struct(C.DETECTED_LICENSES, C.LICENSE_TYPE,
-                        F.when(~keep, F.col(C.LICENSE_EVIDENCE)).alias(C.LICENSE_EVIDENCE))
-    decided = ctx.checkpoint(
-        classify(heads, path_licenses(files, license_scopes(scans, lc)), lc)
-        .select(*_FILE_KEYS, decision.alias(_DECIDED))
-        .withColumn(_DECISION_ID, F.unhex(F.sha2(F.to_json(_DECIDED), 256))))
-    # A repository's files mostly share one decision: each file names its decision by the
-    # sha256 of it, and the distinct decisions are a table of their own. Both fit a broadcast
-    # where the decisions written out per file may not (69 MB on the 1.1 GB scale corpus,
-    # whose largest repositories carry 7 license ids a file; 25 MB as file -> id).
-    by_file = decided.select(*_FILE_KEYS, _DECISION_ID)
-    decisions = decided.select(_DECISION_ID, f"{_DECIDED}.*").dropDuplicates([_DECISION_ID])
+    decisions = ctx.checkpoint(decide(inputs, lc).withColumn(
+        C.LICENSE_EVIDENCE, F.when(~keep, F.col(C.LICENSE_EVIDENCE))))
+    by_file = inputs.select(*_FILE_KEYS, _DECISION_ID)
     tagged = join_results(files.drop(*_DECISION), broadcast_if_small(by_file, cfg), _FILE_KEYS)
     tagged = join_results(tagged, broadcast_if_small(decisions, cfg), [_DECISION_ID]).drop(_DECISION_ID)
     return mark_dropped(tagged, ~keep, DropReason.LICENSE_NON_PERMISSIVE)
@@ -305,27 +302,69 @@ def ancestor_dirs(path: F.Column) -> F.Column:
 
 
 def path_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
-    """(repo, snapshot, path, _path_licenses, _path_evidence) for files a license scope covers."""
+    """(repo, snapshot, path, _path_licenses, _path_evidence) for files a license scope covers.
+
+    A file is covered by the scopes of its folder and every folder above it, by a scope that
+    is its own path (LICENSE.python), and by a Files: glob under one of its folders that
+    matches it. The files of one folder share the first kind, by far the most common: it is
+    found once per folder (a few per cent of the rows exploding every file's ancestors took),
+    and only the files of snapshots with a Files: glob are matched file by file.
+    """
     keys = [C.REPO_NAME, C.SNAPSHOT_ID]
     by_dir = scopes.groupBy(*keys, DIR, PATTERN).agg(
         F.flatten(F.collect_list(LICENSES)).alias(LICENSES), F.flatten(F.collect_list(EVIDENCE)).alias(EVIDENCE))
-    # A Files: glob (numpy.libs/libgfortran*.so) joins on its folder, then filters by its regex.
-    return (
-        files.select(*keys, C.PATH, F.explode(ancestor_dirs(F.col(C.PATH))).alias(DIR))
+    plain = F.col(PATTERN).isNull()
+    folder, globs, owned = "_folder", "_globs", "_owned"
+    located = files.select(*keys, C.PATH, license_dir(F.col(C.PATH)).alias(folder))
+    folders = located.select(*keys, folder).distinct()
+    # Per folder, once: the licenses of its own and its ancestors' scopes, final (sorted,
+    # distinct), and the Files: globs under them (numpy.libs/libgfortran*.so), which each of
+    # its files then matches against its path. A folder's ancestors are its path's, without
+    # the path ("a/b" -> "", "a", "a/b").
+    ancestors = F.array_distinct(ancestor_dirs(F.col(folder)))
+    inherited = (
+        folders.select(*keys, folder, F.explode(ancestors).alias(DIR))
         .join(by_dir, [*keys, DIR])
-        .filter(F.col(PATTERN).isNull() | F.regexp_like(F.col(C.PATH), F.col(PATTERN)))
-        .groupBy(*keys, C.PATH)
-        .agg(F.array_sort(F.array_distinct(F.flatten(F.collect_list(LICENSES)))).alias(PATH_LICENSES),
-             F.array_sort(F.array_distinct(F.flatten(F.collect_list(EVIDENCE)))).alias(PATH_EVIDENCE))
+        .groupBy(*keys, folder)
+        .agg(_sorted_union(F.when(plain, F.col(LICENSES))).alias(PATH_LICENSES),
+             _sorted_union(F.when(plain, F.col(EVIDENCE))).alias(PATH_EVIDENCE),
+             F.collect_list(F.when(~plain, F.struct(PATTERN, LICENSES, EVIDENCE))).alias(globs))
     )
+    # Scopes that are one file's path (LICENSE.python covers itself), kept by that file's folder.
+    own = (by_dir.where(plain)
+           .select(*keys, license_dir(F.col(DIR)).alias(folder), F.struct(DIR, LICENSES, EVIDENCE).alias(owned))
+           .groupBy(*keys, folder).agg(F.collect_list(owned).alias(owned)))
+    per_folder = folders.join(inherited, [*keys, folder], "left").join(own, [*keys, folder], "left")
+    hits = [F.filter(globs, lambda g: F.regexp_like(F.col(C.PATH), g[PATTERN])),
+            F.filter(owned, lambda o: o[DIR] == F.col(C.PATH))]
+    found = []
+    for name, part in ((PATH_LICENSES, LICENSES), (PATH_EVIDENCE, EVIDENCE)):
+        parts = [F.col(name), *[F.flatten(F.transform(hit, _field(part))) for hit in hits]]
+        parts = [F.coalesce(x, F.array().cast("array<string>")) for x in parts]
+        found.append(F.array_sort(F.array_distinct(F.concat(*parts))).alias(name))
+    return (
+        located.join(per_folder, [*keys, folder])
+        .select(*keys, C.PATH, *found)
+        .where(F.size(PATH_LICENSES) > 0)
+    )
+
+
+def _field(name: str):
+    """A one-argument lambda for F.transform (which reads a second argument as the index)."""
+    return lambda element: element[name]
+
+
+def _sorted_union(arrays: Column) -> Column:
+    """An aggregate: the distinct elements of the arrays, sorted (nulls skipped)."""
+    return F.array_sort(F.array_distinct(F.flatten(F.collect_list(arrays))))
 
 
 # One file of one snapshot (extract keeps one repository per root directory), and what the
 # license rule decides for it.
 _FILE_KEYS = (C.REPO_NAME, C.SNAPSHOT_ID, C.PATH)
 _DECISION = (C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE)
-_DECIDED = "_license_decision"  # stage-internal: a file's decision as one struct
-_DECISION_ID = "_license_decision_id"  # stage-internal: sha256 of the decision's JSON
+_INPUTS = (C.GHA_LICENSE_ID, PATH_LICENSES, PATH_EVIDENCE, HEADER)  # all that decides a file's licenses
+_DECISION_ID = "_license_decision_id"  # stage-internal: sha256 of a file's _INPUTS as JSON
 
 
 def spdx_header(lc: LicensesConfig) -> Column:
@@ -338,17 +377,24 @@ def spdx_header(lc: LicensesConfig) -> Column:
 def classify(files: DataFrame, by_path: DataFrame, lc: LicensesConfig) -> DataFrame:
     """Adds detected_licenses (path rule + the file's own SPDX headers), license_type and
     license_evidence (kind:id:source of each decided id; kept on rejects only)."""
-    header = spdx_header(lc)
-    decide = _classifier(lc.permissive_list, lc.blueoak_lead_is_permissive, lc.copyleft_overrides_gha)
-    joined = files.join(by_path, list(_FILE_KEYS), "left")
-    result = decide(F.col(C.GHA_LICENSE_ID), F.col(PATH_LICENSES), F.col(PATH_EVIDENCE), header)
+    joined = files.drop(*_DECISION).withColumn(HEADER, spdx_header(lc)).join(by_path, list(_FILE_KEYS), "left")
+    inputs = with_decision_id(joined)
     columns = [F.col(c) for c in files.columns if c not in _DECISION]
-    return joined.select(
-        *columns,
-        result[C.DETECTED_LICENSES].alias(C.DETECTED_LICENSES),
-        result[C.LICENSE_TYPE].alias(C.LICENSE_TYPE),
-        result[C.LICENSE_EVIDENCE].alias(C.LICENSE_EVIDENCE),
-    )
+    return inputs.join(decide(inputs, lc), _DECISION_ID).select(*columns, *_DECISION)
+
+
+def with_decision_id(frame: DataFrame) -> DataFrame:
+    """`frame` (holding _INPUTS) with _DECISION_ID: the sha256 of the inputs, which name a decision."""
+    return frame.withColumn(_DECISION_ID, F.unhex(F.sha2(F.to_json(F.struct(*_INPUTS)), 256)))
+
+
+def decide(inputs: DataFrame, lc: LicensesConfig) -> DataFrame:
+    """(_DECISION_ID, detected_licenses, license_type, license_evidence), one row per distinct
+    inputs of `inputs` (with_decision_id rows): the rule, run once for the files that share them."""
+    rule = _classifier(lc.permissive_list, lc.blueoak_lead_is_permissive, lc.copyleft_overrides_gha)
+    result = rule(*[F.col(c) for c in _INPUTS])
+    return inputs.select(_DECISION_ID, *_INPUTS).dropDuplicates([_DECISION_ID]).select(
+        _DECISION_ID, *[result[c].alias(c) for c in _DECISION])
 
 
 def _classifier(permissive_list, lead_is_permissive: bool, copyleft_overrides_gha: bool):

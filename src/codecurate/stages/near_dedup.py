@@ -133,6 +133,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
 
     order = survivor_order(cfg.licenses)
     candidates_for_survivor = files
+    near_published = None
     published = ctx.previously_published() if ctx.previously_published else None
     if published is not None and cfg.incremental.keep_published:
         # Incremental policy: a file the earlier release published keeps its place; a new file
@@ -141,8 +142,65 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         mark = published.select(C.BLOB_ID).distinct().withColumn(PUBLISHED, F.lit(True))
         candidates_for_survivor = files.join(mark, C.BLOB_ID, "left")
         order = [F.coalesce(F.col(PUBLISHED), F.lit(False)).desc(), *order]
+        near_published = _near_published(candidates_for_survivor, edges, order, ctx)
+        ctx.metric("dropped_for_published", near_published.count())
+        edges = _contracted(edges, near_published, candidates_for_survivor, cfg)
     survivors = _survivors(candidates_for_survivor, edges, signed, nd, order, ctx)
+    if near_published is not None:
+        survivors = survivors.unionByName(near_published)
     return _tag(files, broadcast_if_small(survivors, cfg))
+
+
+def _contracted(edges: DataFrame, near_published: DataFrame, files: DataFrame, cfg: Config) -> DataFrame:
+    """The graph left to cluster once the files of _near_published are dropped: each of them
+    is replaced by the published file it was dropped for, so what was linked to it is now
+    linked to that file and meets it in one component. The survivor re-check then compares
+    them directly (a file similar to a dropped copy of a published file may be similar to the
+    published file itself, with no LSH edge of its own to it).
+
+    Links between two published files that only the replacement made are left out: both keep
+    their places whatever their similarity, and they would only cost re-check rounds. What
+    is left is small: the new files among themselves and next to those published files.
+    """
+    to = broadcast_if_small(near_published.select(C.BLOB_ID, C.DUP_OF), cfg)
+    ids = broadcast_if_small(files.where(F.col(PUBLISHED)).select(C.BLOB_ID).distinct()
+                             .withColumn(PUBLISHED, F.lit(True)), cfg)
+    ends = []
+    for end in (SRC, DST):
+        edges = (edges.join(to.select(F.col(C.BLOB_ID).alias(end), F.col(C.DUP_OF).alias(f"_{end}_to")), end, "left")
+                 .join(ids.select(F.col(C.BLOB_ID).alias(end), F.col(PUBLISHED).alias(f"_{end}_published")),
+                       end, "left"))
+        ends.append(F.col(f"_{end}_to").isNotNull() | F.col(f"_{end}_published").isNotNull())
+    replaced = F.col(f"_{SRC}_to").isNotNull() | F.col(f"_{DST}_to").isNotNull()
+    return (edges.where(~(replaced & ends[0] & ends[1]))
+            .select(F.coalesce(f"_{SRC}_to", SRC).alias(SRC), F.coalesce(f"_{DST}_to", DST).alias(DST))
+            .where(F.col(SRC) != F.col(DST)))
+
+
+def _near_published(files: DataFrame, edges: DataFrame, order: list[Column], ctx: StageContext) -> DataFrame:
+    """Incremental runs: the decisions for files the earlier release did not publish that are
+    near-duplicates (a verified edge) of one it did: each is dropped for the first such
+    published file in survivor order, as _assign's rows (blob_id, dup_of, ...).
+
+    Taken before clustering, in one pass: under the keep-published policy these files are
+    dropped whatever the components around them, and clustering them too cost the survivor
+    re-check several rounds (a published file at the end of a chain of copies, each similar
+    to the next). Their dup_of is a published file they are similar to, never one a chain of
+    others links them to.
+    """
+    published = files.where(F.col(PUBLISHED)).select(*SURVIVOR_COLUMNS, PUBLISHED)
+    ids = published.select(C.BLOB_ID).distinct()
+    # Each verified edge in both directions, then: member not published, other end published.
+    both = edges.select(SRC, DST).union(edges.select(F.col(DST).alias(SRC), F.col(SRC).alias(DST)))
+    pairs = (both.join(ids.withColumnRenamed(C.BLOB_ID, DST), DST, "left_semi")
+             .join(ids.withColumnRenamed(C.BLOB_ID, SRC), SRC, "left_anti"))
+    best = Window.partitionBy(SRC).orderBy(*order)  # the order reads the published file's columns
+    return ctx.checkpoint(
+        pairs.withColumnRenamed(DST, C.BLOB_ID).join(published, C.BLOB_ID)
+        .withColumn("_rank", F.row_number().over(best)).where("_rank = 1")
+        .select(F.col(SRC).alias(C.BLOB_ID), F.col(C.BLOB_ID).alias(C.DUP_OF),
+                F.col(C.REPO_NAME).alias(C.DUP_OF_REPO_NAME), F.col(C.PATH).alias(C.DUP_OF_PATH),
+                F.col(C.SNAPSHOT_ID).alias(_DUP_OF_SNAPSHOT)))
 
 
 def _assign(files: DataFrame, labels: DataFrame, order: list[Column]) -> DataFrame:
