@@ -290,6 +290,12 @@ class IncrementalConfig:
     # and a new near-duplicate of it is dropped (dup_of names it), so a published file does
     # not vanish because a copy with more stars appeared. false: survivors as in a full run.
     keep_published: bool = True
+    # The earlier run's decoded texts are carried over by hard links, the texts of blobs this
+    # run no longer has included. When those are more than this share of them, the texts
+    # this run still has are written afresh instead (a pass over them), so a chain of
+    # incremental runs does not grow the contents table every stage looks texts up in.
+    # 0: always rewrite when any is gone; 1: always link.
+    compact_share: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -532,6 +538,7 @@ def _validate(cfg: Config) -> None:
     check(16 <= cfg.near_dedup.num_perm <= 1024, "near_dedup.num_perm", "must be in [16, 1024]")
     check(cfg.near_dedup.ngram >= 1, "near_dedup.ngram", "must be at least 1")
     check(cfg.near_dedup.min_tokens >= 1, "near_dedup.min_tokens", "must be at least 1")
+    check(0 <= cfg.incremental.compact_share <= 1, "incremental.compact_share", "must be between 0 and 1")
     check(cfg.near_dedup.max_iterations >= 1, "near_dedup.max_iterations", "must be at least 1")
     check(cfg.near_dedup.driver_graph_max_edges >= 0, "near_dedup.driver_graph_max_edges", "must be 0 or more")
     check(0.0 < cfg.pii.dense_fraction <= 1.0, "pii.dense_fraction", "must be in (0, 1]")

@@ -20,7 +20,7 @@ from codecurate.dev.nextexport import build_next_export
 from codecurate.dev.sample import build_sample
 from codecurate.ops.schedule import scheduled_release
 from codecurate.run.layout import OutputRoot, RunDir
-from codecurate.run.runner import Run, execute_stage
+from codecurate.run.runner import Run, execute_stage, start_run
 from codecurate.stages import languages as languages_stage
 from codecurate.stages import pii as pii_stage
 
@@ -49,7 +49,10 @@ def releases(spark, exports):
     root = base / "out"
     release_n = scheduled_release(config(sample / "export", sample / "optout.txt", root), spark=spark)
     incremental = scheduled_release(
-        config(nxt / "export", nxt / "optout.txt", root, f"incremental.previous={release_n}"),
+        # compact_share=1: the earlier texts are linked, whatever share of them is gone (see
+        # test_gone_blobs_texts_are_left_behind_past_the_compact_share for the other way)
+        config(nxt / "export", nxt / "optout.txt", root, f"incremental.previous={release_n}",
+               "incremental.compact_share=1"),
         version="0.2.0", spark=spark)
     full = scheduled_release(config(nxt / "export", nxt / "optout.txt", base / "full"), spark=spark)
     return release_n, incremental, full
@@ -166,16 +169,37 @@ def test_extract_decodes_only_blobs_the_earlier_run_did_not(releases):
     release_n, incremental, full = releases
     earlier, run, full_run = run_of(release_n), run_of(incremental), run_of(full)
 
-    def texts(of: RunDir) -> set[str]:
-        return set(ds.dataset(str(of.texts), format="parquet").to_table(columns=[C.BLOB_ID]).column(0).to_pylist())
-
-    before, now, needed = texts(earlier), texts(run), texts(full_run)
+    before, now, needed = texts_of(earlier), texts_of(run), texts_of(full_run)
     info = json.loads(run.contents_file.read_text())
     assert info["from_run"] == earlier.run_id and info["texts_carried_over"] == len(before)
+    assert info["rewritten"] is False and info["texts_gone"] == len(before - needed) > 0
     # the earlier texts (linked, not copied) and exactly the new ones a full run decodes
     assert now == before | needed
     assert info["texts_decoded"] == len(needed - before) > 0
     assert json.loads(full_run.contents_file.read_text())["texts_carried_over"] == 0
+
+
+def texts_of(run: RunDir) -> set[str]:
+    return set(ds.dataset(str(run.texts), format="parquet").to_table(columns=[C.BLOB_ID]).column(0).to_pylist())
+
+
+def test_gone_blobs_texts_are_left_behind_past_the_compact_share(spark, releases, exports, tmp_path):
+    base, summary = exports
+    release_n, _, full = releases
+    nxt = base / "next"
+    cfg = config(nxt / "export", nxt / "optout.txt", tmp_path, f"incremental.previous={release_n}",
+                 "incremental.compact_share=0")
+    run, export = start_run(spark, cfg)
+    execute_stage(spark, run, "extract", export)
+    before, now, needed = texts_of(run_of(release_n)), texts_of(run.dir), texts_of(run_of(full))
+    assert before - needed  # export N+1 lost repositories and edited files: some texts are gone
+    # the texts of the blobs this run has, exactly those a full run decodes, none of the gone
+    assert now == needed
+    info = json.loads(run.dir.contents_file.read_text())
+    assert info["rewritten"] is True
+    assert info["texts_gone"] == len(before - needed)
+    assert info["texts_carried_over"] == len(before & needed)
+    assert info["texts_decoded"] == len(needed - before)
 
 
 def test_changes_of_export_n1_are_applied(releases, exports):

@@ -213,6 +213,23 @@ def test_incremental_near_dedup_keeps_published_files(spark, planted, driver_gra
     assert ctx.metrics["survivor_rounds"] == 2  # d2 released in round 1
 
 
+# Hand-made band keys: bucket (0, 7) holds a < b < c < d, bucket (1, 9) holds b and d, the
+# others one blob each. Up to ALL_PAIRS_MAX members a bucket links every pair; past it, each
+# member links to the smallest (a) and to the one before it, and d-b comes only from (1, 9).
+@pytest.mark.parametrize("all_pairs_max, expected", [
+    (64, {("b", "a", 4), ("c", "a", 4), ("d", "a", 4), ("c", "b", 4), ("d", "b", 4), ("d", "c", 4)}),
+    (3, {("b", "a", 4), ("c", "a", 4), ("d", "a", 4), ("c", "b", 4), ("d", "c", 4), ("d", "b", 2)}),
+    (1, {("b", "a", 4), ("c", "a", 4), ("d", "a", 4), ("c", "b", 4), ("d", "c", 4), ("d", "b", 2)}),
+])
+def test_candidate_edges_link_every_pair_of_a_small_bucket(spark, monkeypatch, all_pairs_max, expected):
+    monkeypatch.setattr(near_dedup, "ALL_PAIRS_MAX", all_pairs_max)
+    signed = spark.createDataFrame(
+        [("a", b"", [7, 1]), ("b", b"", [7, 9]), ("c", b"", [7, 5]), ("d", b"", [7, 9])],
+        "blob_id string, signature binary, bands array<bigint>")
+    got = {(r["src"], r["dst"], r["size"]) for r in near_dedup.candidate_edges(signed, _context(spark)).collect()}
+    assert got == expected
+
+
 @pytest.mark.parametrize("key, value", [("min_tokens", 0), ("max_iterations", 0), ("num_perm", 8)])
 def test_near_dedup_config_rejects_unusable_values(tmp_path, key, value):
     from codecurate.config import ConfigError, load_config

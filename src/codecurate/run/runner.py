@@ -238,11 +238,15 @@ def _carried_contents(run: Run, source: Source) -> RunDir | None:
     return earlier
 
 
-def _store_contents(spark, run: Run, source: Source, decoded, earlier: RunDir | None, ctx: StageContext):
+def _store_contents(spark, run: Run, source: Source, decoded, wanted, earlier: RunDir | None, ctx: StageContext):
     """Write the source's decoded blobs as the run's contents table, carry the earlier run's
-    texts over (hard links: nothing is copied or decoded again), and return the table read back
-    (a reader of its narrow columns then reads no content, and nothing is decoded twice).
+    texts over, and return the table read back (a reader of its narrow columns then reads no
+    content, and nothing is decoded twice).
 
+    `wanted` (blob_id) holds every blob this run keeps, old and new. The earlier texts are
+    carried by hard links (nothing copied or decoded again) unless more than
+    incremental.compact_share of them are of blobs this run does not want: those are
+    rewritten without them, so a chain of incremental runs does not grow the table.
     Blobs that decoded to no text (binary, missing from the store, ...) are not carried over:
     the next run reads them again, and a blob the store lacked this time may be there then."""
     from pyspark.sql import functions as F
@@ -254,18 +258,29 @@ def _store_contents(spark, run: Run, source: Source, decoded, earlier: RunDir | 
      .option("compression", "zstd").parquet(str(path)))
     written = spark.read.schema(schema).parquet(str(path))
     counts = dict(written.groupBy(DECODED).count().collect())  # from the Parquet footers
-    carried = 0
+    carried = gone = 0
+    rewritten = False
     if earlier is not None and earlier.texts.exists():
         before = earlier.read_contents_info()  # its texts: those it decoded and those it carried
-        carried = before["texts_decoded"] + before["texts_carried_over"]
-        _link_parts(earlier.texts, run.dir.texts)
+        total = before["texts_decoded"] + before["texts_carried_over"]
+        texts = spark.read.schema(T.StructType(decoded.schema.fields)).parquet(str(earlier.texts))
+        gone = texts.select(C.BLOB_ID).join(wanted, C.BLOB_ID, "left_anti").count()  # reads ids only
+        if gone > run.cfg.incremental.compact_share * total:
+            (texts.join(wanted, C.BLOB_ID, "left_semi").write.mode("append")
+             .option("compression", "zstd").parquet(str(run.dir.texts)))
+            carried, rewritten = total - gone, True
+        else:
+            _link_parts(earlier.texts, run.dir.texts)
+            carried = total
     contents = {"from_run": earlier.run_id if earlier is not None else None, "texts_carried_over": carried,
+                "texts_gone": gone, "rewritten": rewritten,
                 "blobs_read": sum(counts.values()), "texts_decoded": counts.get(True, 0)}
     run.dir.write_contents_info({"config": source.contents_config(run.cfg),
                                  "fingerprint": _contents_fingerprint(run.cfg, source), **contents})
     ctx.metric("contents", contents)
-    log(f"[{source.name}] contents: {contents['texts_decoded']:,} texts decoded, {carried:,} carried over"
-        + (f" from run {earlier.run_id}" if earlier is not None else ""))
+    how = (f" from run {earlier.run_id} ({gone:,} of its texts are of blobs this run lacks: "
+           + ("rewritten without them)" if rewritten else "linked)")) if earlier is not None else ""
+    log(f"[{source.name}] contents: {contents['texts_decoded']:,} texts decoded, {carried:,} carried over{how}")
     # Read again: a reader lists its files when it is made, and the links came after `written`.
     return spark.read.schema(schema).parquet(str(path))
 
@@ -384,7 +399,7 @@ def execute_stage(spark, run: Run, name: str, export=None) -> dict[str, Any]:
                        contents=lambda: read_contents(spark, run.dir))
     if source:
         earlier = _carried_contents(run, stage)
-        ctx.store_contents = lambda frame: _store_contents(spark, run, stage, frame, earlier, ctx)
+        ctx.store_contents = lambda frame, wanted: _store_contents(spark, run, stage, frame, wanted, earlier, ctx)
         if earlier is not None:
             ctx.previous_contents = lambda: read_contents(spark, earlier)
     started = time.monotonic()

@@ -63,8 +63,9 @@ class StageContext:
     # The run's contents table (blob_id, content; see with_content), once the source stored it;
     # None when the frames carry their content (a stage run on an in-memory frame).
     contents: Callable[[], DataFrame | None] = lambda: None
-    # The source only: writes the decoded blobs as the run's contents table, returns it read back.
-    store_contents: Callable[[DataFrame], DataFrame] | None = None
+    # The source only: writes the decoded blobs (first argument) as the run's contents table,
+    # returns it read back; the second argument is every blob_id the run keeps (old ones too).
+    store_contents: Callable[[DataFrame, DataFrame], DataFrame] | None = None
     # The source only, in incremental runs: the blob ids whose text the earlier run decoded under
     # the same Source.contents_config (None: decode everything). store_contents carries those
     # texts over into this run's table, so the source decodes only the other blobs.

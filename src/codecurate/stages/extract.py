@@ -411,10 +411,13 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     # Each distinct blob is fetched and decoded once, however many repos hold it.
     wanted = files.filter(F.col(C.DROP_REASON).isNull()).select(
         F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length", "data").dropDuplicates(["_blob"])
+    kept_blobs = wanted.select(F.col("_blob").alias(C.BLOB_ID))
     earlier = ctx.previous_contents()
     if earlier is not None:
         # Incremental: the texts an earlier run decoded are carried over into this run's table
-        # by store_contents; only the other blobs are fetched and decoded.
+        # by store_contents; only the other blobs are fetched and decoded. The kept blobs are
+        # materialised (ids only): store_contents reads them to leave gone blobs' texts behind.
+        kept_blobs = ctx.checkpoint(kept_blobs)
         known = broadcast_if_small(earlier.select(F.col(C.BLOB_ID).alias("_blob")), cfg)
         wanted = wanted.join(known, "_blob", "left_anti")
     loaded = map_to_arrow(wanted, blob_reader(cfg.input.blobs, cfg.extract.max_file_bytes), BLOB_SCHEMA)
@@ -422,7 +425,7 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
         # The texts go to the run's contents table, once per blob, and nowhere else: the files
         # take the encoding and the decode's verdict from it (reading no content back), and
         # every later stage looks content up there (codecurate.stages.base.with_content).
-        stored = ctx.store_contents(loaded.withColumnRenamed("_blob", C.BLOB_ID))
+        stored = ctx.store_contents(loaded.withColumnRenamed("_blob", C.BLOB_ID), kept_blobs)
         loaded = stored.select(F.col(C.BLOB_ID).alias("_blob"), C.SRC_ENCODING, "_blob_reason")
     files = files.drop("data")
     files = files.join(loaded, files[C.BLOB_ID] == loaded["_blob"], "left").drop("_blob")
