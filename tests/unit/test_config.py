@@ -35,7 +35,7 @@ def test_wrong_types_are_named(tmp_path):
         load_config(None, ["input.export=e", "release.ids_only=1"])
     with pytest.raises(ConfigError, match=r"near_dedup\.threshold"):
         load_config(None, ["input.export=e", "near_dedup.threshold=1.5"])
-    with pytest.raises(ConfigError, match=r"incremental\.compact_share must be between 0 and 1"):
+    with pytest.raises(ConfigError, match=r"incremental\.compact_share: must be between 0 and 1"):
         load_config(None, ["input.export=e", "incremental.compact_share=-0.1"])
     with pytest.raises(ConfigError, match=r"stages"):
         load_config(None, ["input.export=e", "stages=[extract, dedup]"])
