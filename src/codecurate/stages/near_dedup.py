@@ -205,10 +205,10 @@ def _near_published(files: DataFrame, edges: DataFrame, order: list[Column], ctx
     published file in survivor order, as _assign's rows (blob_id, dup_of, ...).
 
     Taken before clustering, in one pass: under the keep-published policy these files are
-    dropped whatever the components around them, and clustering them too cost the survivor
-    re-check several rounds (a published file at the end of a chain of copies, each similar
-    to the next). Their dup_of is a published file they are similar to, never one a chain of
-    others links them to.
+    dropped whatever the components around them, and what is left to cluster is smaller (the
+    scale corpus's N+1: 26k of 66k files dropped here, largest component 143 -> 44 files).
+    Their dup_of is a published file they are similar to, never one a chain of others links
+    them to.
     """
     published = files.where(F.col(PUBLISHED)).select(*SURVIVOR_COLUMNS, PUBLISHED)
     ids = published.select(C.BLOB_ID).distinct()
