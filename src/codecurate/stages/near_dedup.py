@@ -30,6 +30,8 @@ from codecurate.stages.base import (
     StageContext,
     broadcast_if_small,
     content_results,
+    estimated_bytes,
+    hinted,
     mark_dropped,
 )
 from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
@@ -124,9 +126,12 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         mark = published.select(C.BLOB_ID).distinct().withColumn(PUBLISHED, F.lit(True))
         candidates_for_survivor = files.join(mark, C.BLOB_ID, "left")
         order = [F.coalesce(F.col(PUBLISHED), F.lit(False)).desc(), *order]
-        near_published = _near_published(candidates_for_survivor, edges, order, ctx)
-        ctx.metric("dropped_for_published", near_published.count())
-        edges = _contracted(edges, near_published, candidates_for_survivor, cfg)
+        near_published = _near_published(candidates_for_survivor, edges, mark, order, ctx)
+        # Counted and measured (for the broadcast) in one action.
+        dropped = near_published.select(C.BLOB_ID, C.DUP_OF)
+        count, size = dropped.agg(F.count(F.lit(1)), estimated_bytes(dropped)).first()
+        ctx.metric("dropped_for_published", count)
+        edges = _contracted(edges, hinted(dropped, size, cfg), broadcast_if_small(mark, cfg))
     survivors = _survivors(candidates_for_survivor, edges, signed, nd, order, ctx)
     if near_published is not None:
         survivors = survivors.unionByName(near_published)
@@ -173,24 +178,23 @@ def candidate_edges(signed: DataFrame, ctx: StageContext) -> DataFrame:
     )
 
 
-def _contracted(edges: DataFrame, near_published: DataFrame, files: DataFrame, cfg: Config) -> DataFrame:
-    """The graph left to cluster once the files of _near_published are dropped: each of them
-    is replaced by the published file it was dropped for, so what was linked to it is now
-    linked to that file and meets it in one component. The survivor re-check then compares
-    them directly (a file similar to a dropped copy of a published file may be similar to the
-    published file itself, with no LSH edge of its own to it).
+def _contracted(edges: DataFrame, dropped: DataFrame, published: DataFrame) -> DataFrame:
+    """The graph left to cluster once the files of _near_published (`dropped`: blob_id,
+    dup_of) are dropped: each of them is replaced by the published file it was dropped for, so
+    what was linked to it is now linked to that file and meets it in one component. The
+    survivor re-check then compares them directly (a file similar to a dropped copy of a
+    published file may be similar to the published file itself, with no LSH edge of its own
+    to it). `published`: the blob ids the earlier release published (blob_id, PUBLISHED).
 
     Links between two published files that only the replacement made are left out: both keep
     their places whatever their similarity, and they would only cost re-check rounds. What
     is left is small: the new files among themselves and next to those published files.
     """
-    to = broadcast_if_small(near_published.select(C.BLOB_ID, C.DUP_OF), cfg)
-    ids = broadcast_if_small(files.where(F.col(PUBLISHED)).select(C.BLOB_ID).distinct()
-                             .withColumn(PUBLISHED, F.lit(True)), cfg)
     ends = []
     for end in (SRC, DST):
-        edges = (edges.join(to.select(F.col(C.BLOB_ID).alias(end), F.col(C.DUP_OF).alias(f"_{end}_to")), end, "left")
-                 .join(ids.select(F.col(C.BLOB_ID).alias(end), F.col(PUBLISHED).alias(f"_{end}_published")),
+        edges = (edges.join(dropped.select(F.col(C.BLOB_ID).alias(end), F.col(C.DUP_OF).alias(f"_{end}_to")), end,
+                            "left")
+                 .join(published.select(F.col(C.BLOB_ID).alias(end), F.col(PUBLISHED).alias(f"_{end}_published")),
                        end, "left"))
         ends.append(F.col(f"_{end}_to").isNotNull() | F.col(f"_{end}_published").isNotNull())
     replaced = F.col(f"_{SRC}_to").isNotNull() | F.col(f"_{DST}_to").isNotNull()
@@ -199,7 +203,8 @@ def _contracted(edges: DataFrame, near_published: DataFrame, files: DataFrame, c
             .where(F.col(SRC) != F.col(DST)))
 
 
-def _near_published(files: DataFrame, edges: DataFrame, order: list[Column], ctx: StageContext) -> DataFrame:
+def _near_published(files: DataFrame, edges: DataFrame, mark: DataFrame, order: list[Column],
+                    ctx: StageContext) -> DataFrame:
     """Incremental runs: the decisions for files the earlier release did not publish that are
     near-duplicates (a verified edge) of one it did: each is dropped for the first such
     published file in survivor order, as _assign's rows (blob_id, dup_of, ...).
@@ -211,7 +216,7 @@ def _near_published(files: DataFrame, edges: DataFrame, order: list[Column], ctx
     them to.
     """
     published = files.where(F.col(PUBLISHED)).select(*SURVIVOR_COLUMNS, PUBLISHED)
-    ids = published.select(C.BLOB_ID).distinct()
+    ids = mark.select(C.BLOB_ID)  # edges hold blobs of `files` only: no need to intersect them
     # Each verified edge in both directions, then: member not published, other end published.
     both = edges.select(SRC, DST).union(edges.select(F.col(DST).alias(SRC), F.col(SRC).alias(DST)))
     pairs = (both.join(ids.withColumnRenamed(C.BLOB_ID, DST), DST, "left_semi")
