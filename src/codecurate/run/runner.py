@@ -171,7 +171,7 @@ def _write_outputs(run: Run, stage: Source | Stage, tagged, repo_rejects, ctx: S
     # in local mode that heap is the driver's (the 1.1 GB scale corpus died in extract with
     # OutOfMemoryError in ColumnBuilder.ensureFreeSpace). Either way conservation is checked
     # on what was written, so two runs of a plan that disagreed would fail the stage.
-    if not getattr(stage, "recompute_tagged", False):
+    if not stage.recompute_tagged:
         tagged = ctx.checkpoint(tagged)
     reason = F.col(C.DROP_REASON)
     audit = [c for c in C.AUDIT_COLUMNS if c in tagged.columns]

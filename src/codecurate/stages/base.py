@@ -153,6 +153,7 @@ class Source:
     # What a decoded text depends on besides the blob's bytes (config keys, decoder versions):
     # an incremental run carries the earlier run's texts over only when this is equal.
     contents_config: Callable[[Config], dict[str, Any]] = lambda cfg: {}
+    recompute_tagged: bool = False  # as Stage.recompute_tagged
 
 
 # --- Content results: per-content answers reused across runs (incremental releases) ----------
