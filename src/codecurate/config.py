@@ -228,7 +228,8 @@ class NearDedupConfig:
     max_iterations: int = 100  # connected-components rounds before giving up loudly
     # A similarity graph of at most this many edges is collected (two ids an edge, ~40 MB on the
     # driver at 200k) and its components found there by scipy in one step, instead of Spark
-    # rounds of ~0.5 s per job; bigger graphs always go to the rounds. 0: always the rounds.
+    # rounds of ~0.5 s per job, and so are the survivor re-check rounds (plus each clustered
+    # blob's repo, path and snapshot); bigger graphs always go to the rounds. 0: always the rounds.
     driver_graph_max_edges: int = 200_000
 
 

@@ -111,14 +111,7 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # Signatures by blob_id: an earlier run's are reused (RESULTS); checkpointed by the helper.
     signed = content_results(files, RESULTS, cfg, ctx).where(F.col(SIGNATURE).isNotNull())
 
-    mark = None
-    published = ctx.previously_published() if ctx.previously_published else None
-    if published is not None and cfg.incremental.keep_published:
-        # Incremental policy: a file the earlier release published keeps its place; a new file
-        # near-duplicating it is the one dropped. Files the earlier release published but this
-        # run no longer has (opted out, relicensed, gone) are not in `files`: they hold nothing.
-        mark = broadcast_if_small(published.select(C.BLOB_ID).distinct().withColumn(PUBLISHED, F.lit(True)), cfg)
-    candidates = candidate_edges(signed, ctx, mark)
+    candidates = candidate_edges(signed, ctx)
     # Every bucket of two or more members gives edges, each carrying its bucket's size.
     ctx.metric("largest_bucket", candidates.agg(F.max("size")).first()[0] or 0)
     candidates = candidates.select(SRC, DST)
@@ -135,7 +128,12 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     order = survivor_order(cfg.licenses)
     candidates_for_survivor = files
     near_published = None
-    if mark is not None:
+    published = ctx.previously_published() if ctx.previously_published else None
+    if published is not None and cfg.incremental.keep_published:
+        # Incremental policy: a file the earlier release published keeps its place; a new file
+        # near-duplicating it is the one dropped. Files the earlier release published but this
+        # run no longer has (opted out, relicensed, gone) are not in `files`: they hold nothing.
+        mark = broadcast_if_small(published.select(C.BLOB_ID).distinct().withColumn(PUBLISHED, F.lit(True)), cfg)
         candidates_for_survivor = files.join(mark, C.BLOB_ID, "left")
         order = [F.coalesce(F.col(PUBLISHED), F.lit(False)).desc(), *order]
         near_published = _near_published(candidates_for_survivor, edges, mark, order, ctx)
@@ -157,15 +155,10 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
 ALL_PAIRS_MAX = 64
 
 
-def candidate_edges(signed: DataFrame, ctx: StageContext, published: DataFrame | None = None) -> DataFrame:
+def candidate_edges(signed: DataFrame, ctx: StageContext) -> DataFrame:
     """(src, dst, size): the pairs of blobs LSH puts in one bucket (src > dst), with the size
     of the largest bucket they share; checkpointed (the edges are few, and both the metric
     and the scoring read them).
-
-    `published` (blob_id, PUBLISHED), in incremental runs under the keep-published policy: the
-    blobs the earlier release published. Two of them keep their places whatever links them, so
-    only buckets holding another file are built (whole: the same edges as in a full run), and
-    their pairs of two published files are left out.
 
     A bucket of up to ALL_PAIRS_MAX members gives every pair. A bigger one gives linear edges,
     not all pairs (1M files: 2M edges, not 5e11): each member links to the bucket's smallest
@@ -175,9 +168,6 @@ def candidate_edges(signed: DataFrame, ctx: StageContext, published: DataFrame |
     root and previous id (a blob has one key per band, so members need no distinct).
     """
     members = signed.select(C.BLOB_ID, F.posexplode(BANDS).alias(BAND, KEY))
-    if published is not None:
-        unpublished = members.join(published.select(C.BLOB_ID), C.BLOB_ID, "left_anti").select(BAND, KEY)
-        members = members.join(unpublished.distinct(), [BAND, KEY], "left_semi")
     in_order = Window.partitionBy(BAND, KEY).orderBy(C.BLOB_ID)
     whole = in_order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     linked = ctx.checkpoint(members.select(
@@ -189,19 +179,13 @@ def candidate_edges(signed: DataFrame, ctx: StageContext, published: DataFrame |
     pairs = (small.select(BAND, KEY, F.col(C.BLOB_ID).alias(SRC), "size")
              .join(small.select(BAND, KEY, F.col(C.BLOB_ID).alias(DST)), [BAND, KEY])
              .where(F.col(SRC) > F.col(DST)).select(SRC, DST, "size"))
-    edges = (
+    return ctx.checkpoint(
         pairs
         .union(big.select(F.col(C.BLOB_ID).alias(SRC), F.col("root").alias(DST), "size"))
         .union(big.select(F.col(C.BLOB_ID).alias(SRC), F.col("previous").alias(DST), "size"))
         .where(F.col(DST).isNotNull() & (F.col(SRC) != F.col(DST)))
         .groupBy(SRC, DST).agg(F.max("size").alias("size"))
     )
-    if published is not None:
-        for end in (SRC, DST):
-            edges = edges.join(published.select(F.col(C.BLOB_ID).alias(end), F.col(PUBLISHED).alias(f"_{end}")),
-                               end, "left")
-        edges = edges.where(F.col(f"_{SRC}").isNull() | F.col(f"_{DST}").isNull()).drop(f"_{SRC}", f"_{DST}")
-    return ctx.checkpoint(edges)
 
 
 def _contracted(edges: DataFrame, dropped: DataFrame, published: DataFrame) -> DataFrame:
