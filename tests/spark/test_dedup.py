@@ -213,6 +213,34 @@ def test_incremental_near_dedup_keeps_published_files(spark, planted, driver_gra
     assert ctx.metrics["survivor_rounds"] == 2  # d2 released in round 1
 
 
+# A chain a-b-c-d-e (verified edges), survivor order a..e by stars, hand-made signatures of 10
+# values (J = the share of equal positions): J(a,b) = 0.9, J(c,d) = 0.9, every other pair the
+# re-check reads <= 0.3. Round 1: survivor a keeps b as its copy, releases c, d, e; round 2
+# (edges c-d, d-e): survivor c keeps d, releases e; round 3: e has no edge left, it is kept.
+@pytest.mark.parametrize("driver_graph_max_edges", [200_000, 0])
+def test_survivor_recheck_releases_a_chain_round_by_round(spark, driver_graph_max_edges):
+    import numpy as np
+
+    from codecurate.config import LicensesConfig
+    from codecurate.stages.survivor import survivor_order
+
+    values = {"a": list(range(10)), "b": [*range(9), 300], "c": [0, 1, 2, *range(100, 107)],
+              "d": [0, 1, 2, *range(100, 106), 200], "e": [0, *range(400, 409)]}
+    signed = spark.createDataFrame(
+        [(blob, np.array(v, dtype="<u4").tobytes()) for blob, v in values.items()], "blob_id string, signature binary")
+    files = spark.createDataFrame(
+        [_row(blob, f"r/{blob}", stars=100 - i)[:-1] for i, blob in enumerate(values)], SCHEMA.rsplit(",", 1)[0])
+    edges = spark.createDataFrame([("b", "a"), ("c", "b"), ("d", "c"), ("e", "d")], "src string, dst string")
+    ctx = _context(spark)
+    nd = NearDedupConfig(driver_graph_max_edges=driver_graph_max_edges)
+    decided = near_dedup._survivors(files, edges, signed, nd, survivor_order(LicensesConfig()), ctx)
+    got = {(r[C.BLOB_ID], r[C.DUP_OF], r[C.DUP_OF_REPO_NAME], r[C.DUP_OF_PATH]) for r in decided.collect()}
+    assert got == {("a", "a", "r/a", "f.py"), ("b", "a", "r/a", "f.py"),
+                   ("c", "c", "r/c", "f.py"), ("d", "c", "r/c", "f.py")}
+    assert ctx.metrics["survivor_rounds"] == 3
+    assert ctx.metrics["largest_component"] == 5
+
+
 # Hand-made band keys: bucket (0, 7) holds a < b < c < d, bucket (1, 9) holds b and d, the
 # others one blob each. Up to ALL_PAIRS_MAX members a bucket links every pair; past it, each
 # member links to the smallest (a) and to the one before it, and d-b comes only from (1, 9).
