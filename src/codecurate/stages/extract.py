@@ -407,16 +407,16 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     files = mark_dropped(files, F.col(C.BLOB_ID).isNull(), DropReason.MISSING_CONTENT)
     files = mark_dropped(files, F.col("status") != "visible", DropReason.CONTENT_NOT_VISIBLE)
     files = mark_dropped(files, F.col("length") > cfg.extract.max_file_bytes, DropReason.TOO_LARGE)
-    # Materialised once, without inline blob data: the blobs to decode, the kept blob ids and
-    # the tagged files all read it. Each of them re-ran the walk's joins with the export's
-    # content tables before (~6 s a time on the 1.1 GB scale corpus).
-    inline = content.select(F.col("target").alias("_git"), "data")
-    files = ctx.checkpoint(files.drop("data"))
+    # Materialised once: the blobs to decode, the kept blob ids and the tagged files all read
+    # it, where each of them ran the walk's joins with the export's content tables again (~6 s
+    # a time on the 1.1 GB scale corpus). `data` (content.data) is null when the blobs are in
+    # a store, as in SWH's exports: only an export that ships its bytes inline writes them here.
+    files = ctx.checkpoint(files)
 
     # Each distinct blob is fetched and decoded once, however many repos hold it.
     kept_files = files.filter(F.col(C.DROP_REASON).isNull())
     kept_blobs = kept_files.select(C.BLOB_ID).distinct()
-    wanted = kept_files.select(F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length"
+    wanted = kept_files.select(F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length", "data"
                                ).dropDuplicates(["_blob"])
     earlier = ctx.previous_contents()
     if earlier is not None:
@@ -424,7 +424,6 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
         # by store_contents; only the other blobs are fetched and decoded.
         known = broadcast_if_small(earlier.select(F.col(C.BLOB_ID).alias("_blob")), cfg)
         wanted = wanted.join(known, "_blob", "left_anti")
-    wanted = wanted.join(inline, "_git", "left")  # content.data: null when the blobs are in a store
     loaded = map_to_arrow(wanted, blob_reader(cfg.input.blobs, cfg.extract.max_file_bytes), BLOB_SCHEMA)
     if ctx.store_contents is not None:
         # The texts go to the run's contents table, once per blob, and nowhere else: the files
@@ -435,7 +434,7 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
         # writing kept and rejects streams the files twice instead of shuffling them twice.
         loaded = broadcast_if_small(stored.select(F.col(C.BLOB_ID).alias("_blob"), C.SRC_ENCODING, "_blob_reason"),
                                     cfg)
-    files = files.join(loaded, files[C.BLOB_ID] == loaded["_blob"], "left").drop("_blob")
+    files = files.drop("data").join(loaded, files[C.BLOB_ID] == loaded["_blob"], "left").drop("_blob")
     files = files.withColumn(
         C.DROP_REASON, F.coalesce(F.col(C.DROP_REASON), F.col("_blob_reason")))
 
