@@ -273,14 +273,15 @@ def _survivors(files: DataFrame, edges: DataFrame, signed: DataFrame, nd: NearDe
     partner with true J>=0.7) went from 0.81 to 0.99, with still no J>=0.8 pair left behind
     (src/codecurate/dev/bench/dedup.py).
     """
-    if nd.recheck_survivor:
-        rows = collected(edges, nd.driver_graph_max_edges)
-        if rows is not None:
-            return _survivors_on_driver(files, rows, signed, nd, order, ctx)
+    rows = collected(edges, nd.driver_graph_max_edges)
+    if rows is not None:
+        return _survivors_on_driver(files, rows, signed, nd, order, ctx)
     decided = None
     first_round = True
     for attempt in range(1, nd.max_iterations + 1):
-        labels, rounds = connected_components(edges, ctx.checkpoint, nd.max_iterations, nd.driver_graph_max_edges)
+        # The first graph is over the driver's cap (collected above); the released files' may not be.
+        cap = nd.driver_graph_max_edges if attempt > 1 else 0
+        labels, rounds = connected_components(edges, ctx.checkpoint, nd.max_iterations, cap)
         by_blob = ctx.checkpoint(_assign(files, labels, order))
         if first_round:
             ctx.metric("cc_rounds", rounds)
@@ -311,8 +312,8 @@ def _survivors_on_driver(files: DataFrame, rows: list, signed: DataFrame, nd: Ne
                          order: list[Column], ctx: StageContext) -> DataFrame:
     """_survivors for a graph of at most near_dedup.driver_graph_max_edges edges, whose edges
     `rows` were collected (ids only): the same decisions, with the components, survivors and
-    releases of every round on the driver, and the re-check of each round one Spark job
-    scoring the members against their survivors. The rounds in Spark cost ~3 s of jobs each
+    releases of every round on the driver, and the re-check of each round (with
+    `recheck_survivor`; else one round) one Spark job scoring the members against their survivors. The rounds in Spark cost ~3 s of jobs each
     whatever the graph's size (5 rounds on the 1.1 GB scale corpus).
 
     Each clustered blob's file that goes first in survivor order, and that order over the
@@ -327,7 +328,8 @@ def _survivors_on_driver(files: DataFrame, rows: list, signed: DataFrame, nd: Ne
     if not rows:
         for name in ("cc_rounds", "largest_component"):
             ctx.metric(name, 0)
-        ctx.metric("survivor_rounds", 1)
+        if nd.recheck_survivor:
+            ctx.metric("survivor_rounds", 1)
         return spark.createDataFrame([], schema)
     ids, src, dst = indexed(rows)
     nodes = spark.createDataFrame(pd.DataFrame({C.BLOB_ID: ids}), f"{C.BLOB_ID} string")
@@ -354,7 +356,7 @@ def _survivors_on_driver(files: DataFrame, rows: list, signed: DataFrame, nd: Ne
         pairs = spark.createDataFrame(pd.DataFrame({SRC: ids[others["node"]], DST: ids[others["survivor"]]}),
                                       f"{SRC} string, {DST} string")
         released = {row[0] for row in _score(pairs, signed).where(F.col("jaccard") < nd.threshold)
-                    .select(SRC).collect()} if len(others) else set()
+                    .select(SRC).collect()} if nd.recheck_survivor and len(others) else set()
         out = ids[members["node"]]
         kept = ~pd.Series(out).isin(released).to_numpy()
         survivor = ids[members["survivor"]]
@@ -364,10 +366,11 @@ def _survivors_on_driver(files: DataFrame, rows: list, signed: DataFrame, nd: Ne
             C.DUP_OF_PATH: best[C.PATH].reindex(survivor[kept]).to_numpy(),
             _DUP_OF_SNAPSHOT: best[C.SNAPSHOT_ID].reindex(survivor[kept]).to_numpy()}))
         if not released:
-            ctx.metric("survivor_rounds", attempt)
+            if nd.recheck_survivor:
+                ctx.metric("survivor_rounds", attempt)
             return spark.createDataFrame(pd.concat(decided, ignore_index=True), schema)
         # The released members are clustered again among themselves.
-        free = np.isin(ids, np.array(sorted(released), dtype=object))
+        free = pd.Series(ids).isin(released).to_numpy()
         keep = free[src] & free[dst]
         src, dst = src[keep], dst[keep]
     raise GraphError(f"survivor re-check still releasing files after {nd.max_iterations} rounds; "
