@@ -48,7 +48,7 @@ def frame(spark):
 
 
 def test_removals_name_benchmark_task_and_field(spark, tmp_path):
-    ctx = StageContext(spark=spark, checkpoint=lambda df: df)
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
     tagged = stage.STAGE.run(frame(spark).repartition(3), config(tmp_path), ctx)
     got = {r[C.PATH]: (r[C.DROP_REASON], r[C.DECONTAMINATED_BY] and tuple(r[C.DECONTAMINATED_BY]))
            for r in tagged.collect()}
@@ -58,7 +58,7 @@ def test_removals_name_benchmark_task_and_field(spark, tmp_path):
 
 
 def test_switched_off_keeps_everything(spark, tmp_path):
-    ctx = StageContext(spark=spark, checkpoint=lambda df: df)
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
     tagged = stage.STAGE.run(frame(spark), config(tmp_path, enabled=False), ctx)
     assert [r[C.DROP_REASON] for r in tagged.collect()] == [None] * len(FILES)
     assert C.DECONTAMINATED_BY not in tagged.columns and ctx.metrics == {"enabled": False}

@@ -31,7 +31,7 @@ def _frame(spark):
 
 
 def _ctx(spark):
-    return StageContext(spark=spark, checkpoint=lambda df: df)
+    return StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
 
 
 def _run(spark, **languages):

@@ -37,7 +37,7 @@ def test_stage_marks_opted_out_repos(spark, tmp_path, broadcast_max_entries):
         [("evilcorp/a", "x.py"), ("EVILCORP/b", "y.py"), ("alice/secret", "z.py"), ("alice/secret", "z2.py"),
          ("alice/public", "w.py"), ("evilcorpx/c", "v.py"), (None, "n.py")],
         f"{C.REPO_NAME} string, {C.PATH} string")
-    ctx = StageContext(spark=spark, checkpoint=lambda df: df)
+    ctx = StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
     tagged = optout.run(files, cfg, ctx)
     plan = tagged._jdf.queryExecution().executedPlan().toString()
     assert ("BroadcastHashJoin" in plan) == (broadcast_max_entries > 0)

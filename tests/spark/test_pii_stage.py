@@ -54,7 +54,7 @@ def _frame(spark, s):
 
 
 def _ctx(spark, logged):
-    return StageContext(spark=spark, checkpoint=lambda df: df, log=logged.append)
+    return StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint(), log=logged.append)
 
 
 def test_stage_redacts_counts_and_rejects_dense(spark, capsys):

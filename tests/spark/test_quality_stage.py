@@ -38,7 +38,7 @@ def frame(spark):
 
 
 def ctx(spark):
-    return StageContext(spark=spark, checkpoint=lambda df: df)
+    return StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
 
 
 def test_each_rule_drops_its_file(spark):

@@ -8,7 +8,14 @@ from pyspark.sql import functions as F
 from codecurate import columns as C
 from codecurate.config import Config
 from codecurate.reasons import DropReason
-from codecurate.stages.base import Stage, StageContext, broadcast_if_small, mark_dropped
+from codecurate.stages.base import (
+    Stage,
+    StageContext,
+    estimated_bytes,
+    hinted,
+    mark_dropped,
+    observed_checkpoint,
+)
 from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
 
 NAME = "exact_dedup"
@@ -25,13 +32,14 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # Spark sorts with spilling rather than holding in memory. Materialised: it is measured to
     # decide the join below, and joined.
     by_blob = Window.partitionBy(C.BLOB_ID).orderBy(*survivor_order(cfg.licenses))
-    survivors = ctx.checkpoint(
+    survivors = (
         files.select(*SURVIVOR_COLUMNS).withColumn(_RANK, F.row_number().over(by_blob))
         .where(F.col(_RANK) == 1)
         .select(F.col(C.BLOB_ID).alias(f"{_SURVIVOR}_blob"),
                 *[F.col(c).alias(f"{_SURVIVOR}_{c}") for c in _IDENTITY]))
+    survivors, seen = observed_checkpoint(survivors, ctx, size=estimated_bytes(survivors))
     # Files join their blob's survivor by broadcast when the survivors are few, else by a shuffle.
-    joined = files.join(broadcast_if_small(survivors, cfg),
+    joined = files.join(hinted(survivors, seen["size"], cfg),
                         F.col(C.BLOB_ID).eqNullSafe(F.col(f"{_SURVIVOR}_blob")), "left")
     # A row is its blob's survivor when it is that row: (repo_name, path, snapshot_id) name one
     # file of one snapshot, and extract keeps one repository per root directory.

@@ -30,6 +30,8 @@ from codecurate.stages.base import (
     hinted,
     mark_dropped,
     measured_bytes,
+    observed_checkpoint,
+    row_bytes,
 )
 
 NAME = "extract"
@@ -258,26 +260,37 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
     depth = 0
     # A frontier is measured before each level: when small it is broadcast to the joins with
     # the directories, which then scan directory_entry and the per-directory sizes where they
-    # lie instead of shuffling them (two shuffles and ~1 s of Spark jobs fewer a level).
+    # lie instead of shuffling them (two shuffles and ~1 s of Spark jobs fewer a level). Each
+    # level measures the next frontier while it is materialised (observed_checkpoint), and the
+    # cap check counts the roots it stops the same way: a level is two Spark queries, not four.
     size = measured_bytes(frontier)
     while True:
         frontier = hinted(frontier, size, cfg)
-        totals, over = _over_cap(frontier, sizes, totals, x.max_entries_per_origin,
-                                 x.max_path_bytes_per_origin, ctx)
+        totals, over, stopped = _over_cap(frontier, sizes, totals, x.max_entries_per_origin,
+                                          x.max_path_bytes_per_origin, ctx)
         bad.append(over)
-        if not over.isEmpty():  # rare (hostile or huge trees): spares a shuffle per level
+        if stopped:  # rare (hostile or huge trees): spares a shuffle per level
             # fewer rows than were measured: the hint still holds, and a join hides it
             frontier = hinted(frontier.join(over, "_root", "left_anti"), size, cfg)
         name, valid = _name_checks("name")
-        # Each level is materialised once: its files, its other entries and the next frontier
-        # are all read from it, so directory_entry is scanned once per level, not once per use
-        # (the lazy version re-ran every level's join when the final union was written).
-        level = ctx.checkpoint(frontier.join(entries, frontier["_dir"] == entries["directory_id"]).select(
+        plan = frontier.join(entries, frontier["_dir"] == entries["directory_id"]).select(
             "_root", F.coalesce(F.col("type"), F.lit("")).alias("_kind"), "target", "perms", "_seen",
             valid.alias("_valid"),
             F.concat(F.col("_prefix"), F.when(valid, name).otherwise(_printable("name"))).alias(C.PATH),
-        ))
+        )
         kind = F.col("_kind")
+        cycle = F.array_contains(F.col("_seen"), F.xxhash64("target"))
+        entered = (kind == "dir") & F.col("_valid") & ~cycle
+        # The next frontier: a row per directory entered, built from this level's row.
+        step = {"_root": F.col("_root"), "_dir": F.col("target"),
+                "_prefix": F.concat(F.col(C.PATH), F.lit("/")),
+                "_seen": F.array_append("_seen", F.xxhash64("target"))}
+        shape = plan.select(*[column.alias(name) for name, column in step.items()])
+        # Each level is materialised once: its files, its other entries and the next frontier
+        # are all read from it, so directory_entry is scanned once per level, not once per use
+        # (the lazy version re-ran every level's join when the final union was written).
+        level, seen = observed_checkpoint(
+            plan, ctx, size=F.coalesce(F.sum(F.when(entered, row_bytes(shape, step))), F.lit(0)))
         files = level.filter(kind == "file").select(
             "_root", C.PATH, "target", "perms",
             F.when(~F.col("_valid"), F.lit(DropReason.INVALID_PATH.value)).alias("_walk_reason"))
@@ -287,7 +300,6 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
             F.when(kind == "rev", F.lit(DropReason.SUBMODULE.value))
             .otherwise(F.lit(DropReason.UNKNOWN_ENTRY_TYPE.value)).alias("_walk_reason"))
         dirs = level.filter(kind == "dir")
-        cycle = F.array_contains(F.col("_seen"), F.xxhash64("target"))
         bad.append(dirs.filter(cycle).select("_root", F.lit(DropReason.TREE_CYCLE.value).alias("_bad")))
         unenterable = dirs.filter(~F.col("_valid") | F.lit(depth + 1 > x.max_depth)).select(
             "_root", C.PATH, "target", "perms",
@@ -296,10 +308,8 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
         found += [files, others, unenterable]
         if depth + 1 > x.max_depth:
             break
-        frontier = dirs.filter(F.col("_valid") & ~cycle).select(
-            "_root", F.col("target").alias("_dir"), F.concat(F.col(C.PATH), F.lit("/")).alias("_prefix"),
-            F.array_append("_seen", F.xxhash64("target")).alias("_seen"))
-        size = measured_bytes(frontier)
+        frontier = level.filter(entered).select(*[column.alias(name) for name, column in step.items()])
+        size = seen["size"]
         if size == 0:  # no directory left to enter
             break
         depth += 1
@@ -316,9 +326,10 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
     return ctx.checkpoint(result.join(rejected, "_root", "left_anti")), rejected
 
 
-def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None,
-              max_entries: int, max_bytes: int, ctx: StageContext) -> tuple[DataFrame, DataFrame]:
-    """(running totals including the next level, roots the next level would take over a cap).
+def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None, max_entries: int,
+              max_bytes: int, ctx: StageContext) -> tuple[DataFrame, DataFrame, int]:
+    """(running totals including the next level, roots the next level would take over a cap,
+    how many they are).
 
     The next level lists, per frontier row, every entry of its directory: per root that is
     sum(entries) rows and sum(prefix bytes x entries + name bytes) path bytes over its rows,
@@ -332,10 +343,10 @@ def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None,
     if totals is not None:
         level = level.unionByName(totals).groupBy("_root").agg(
             F.sum("_entries").alias("_entries"), F.sum("_bytes").alias("_bytes"))
-    totals = ctx.checkpoint(level)
-    over = totals.filter((F.col("_entries") > max_entries) | (F.col("_bytes") > max_bytes)).select(
-        "_root", F.lit(DropReason.TREE_TOO_LARGE.value).alias("_bad"))
-    return totals, over
+    too_large = (F.col("_entries") > max_entries) | (F.col("_bytes") > max_bytes)
+    totals, seen = observed_checkpoint(level, ctx, over=F.count(F.when(too_large, 1)))
+    over = totals.filter(too_large).select("_root", F.lit(DropReason.TREE_TOO_LARGE.value).alias("_bad"))
+    return totals, over, seen["over"]
 
 
 BLOB_SCHEMA = pa.schema([("_blob", pa.string()), (C.CONTENT, pa.string()),
@@ -413,11 +424,15 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     # a store, as in SWH's exports: only an export that ships its bytes inline writes them here.
     files = ctx.checkpoint(files)
 
-    # Each distinct blob is fetched and decoded once, however many repos hold it.
+    # Each distinct blob is fetched and decoded once, however many repos hold it. The blobs
+    # are spread over two tasks a core: adaptive execution would size the tasks by their rows
+    # (~1 MB of ids each), and an incremental run's 14k new blobs on the 1.1 GB scale corpus
+    # were decoded by one task while the other core idled. The texts are written by the same
+    # tasks, so the stages that read new texts back spread over the cores too.
     kept_files = files.filter(F.col(C.DROP_REASON).isNull())
     kept_blobs = kept_files.select(C.BLOB_ID).distinct()
-    wanted = kept_files.select(F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length", "data"
-                               ).dropDuplicates(["_blob"])
+    wanted = (kept_files.select(F.col(C.BLOB_ID).alias("_blob"), F.col("target").alias("_git"), "length", "data")
+              .repartition(2 * ctx.spark.sparkContext.defaultParallelism, "_blob").dropDuplicates(["_blob"]))
     earlier = ctx.previous_contents()
     if earlier is not None:
         # Incremental: the texts an earlier run decoded are carried over into this run's table

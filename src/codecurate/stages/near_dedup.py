@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib import metadata
+from typing import Any
 
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
@@ -43,6 +44,7 @@ from codecurate.stages.base import (
     estimated_bytes,
     hinted,
     mark_dropped,
+    observed_checkpoint,
 )
 from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
 from codecurate.text import minhash
@@ -117,10 +119,10 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     candidates = candidates.select(SRC, DST)
     if nd.verify:
         # One unlucky band collision must not chain unrelated files into one cluster.
-        scored = ctx.checkpoint(_score(candidates, signed))
-        counts = scored.agg(F.count(F.lit(1)), F.count(F.when(F.col("jaccard") >= nd.threshold, 1))).first()
-        ctx.metric("candidate_edges", counts[0])
-        ctx.metric("verified_edges", counts[1])
+        scored, counts = observed_checkpoint(_score(candidates, signed), ctx, candidate_edges=F.count(F.lit(1)),
+                                             verified_edges=F.count(F.when(F.col("jaccard") >= nd.threshold, 1)))
+        ctx.metric("candidate_edges", counts["candidate_edges"])
+        ctx.metric("verified_edges", counts["verified_edges"])
         edges = scored.where(F.col("jaccard") >= nd.threshold).select(SRC, DST)
     else:
         edges = candidates
@@ -136,12 +138,9 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         mark = broadcast_if_small(published.select(C.BLOB_ID).distinct().withColumn(PUBLISHED, F.lit(True)), cfg)
         candidates_for_survivor = files.join(mark, C.BLOB_ID, "left")
         order = [F.coalesce(F.col(PUBLISHED), F.lit(False)).desc(), *order]
-        near_published = _near_published(candidates_for_survivor, edges, mark, order, ctx)
-        # Counted and measured (for the broadcast) in one action.
-        dropped = near_published.select(C.BLOB_ID, C.DUP_OF)
-        count, size = dropped.agg(F.count(F.lit(1)), estimated_bytes(dropped)).first()
-        ctx.metric("dropped_for_published", count)
-        edges = _contracted(edges, hinted(dropped, size, cfg), mark)
+        near_published, seen = _near_published(candidates_for_survivor, edges, mark, order, ctx)
+        ctx.metric("dropped_for_published", seen["count"])
+        edges = _contracted(edges, hinted(near_published.select(C.BLOB_ID, C.DUP_OF), seen["size"], cfg), mark)
     survivors = _survivors(candidates_for_survivor, edges, signed, nd, order, ctx)
     if near_published is not None:
         survivors = survivors.unionByName(near_published)
@@ -214,10 +213,11 @@ def _contracted(edges: DataFrame, dropped: DataFrame, published: DataFrame) -> D
 
 
 def _near_published(files: DataFrame, edges: DataFrame, mark: DataFrame, order: list[Column],
-                    ctx: StageContext) -> DataFrame:
+                    ctx: StageContext) -> tuple[DataFrame, dict[str, Any]]:
     """Incremental runs: the decisions for files the earlier release did not publish that are
     near-duplicates (a verified edge) of one it did: each is dropped for the first such
-    published file in survivor order, as _assign's rows (blob_id, dup_of, ...).
+    published file in survivor order, as _assign's rows (blob_id, dup_of, ...), materialised,
+    with their count and the size of their (blob_id, dup_of).
 
     Taken before clustering, in one pass: under the keep-published policy these files are
     dropped whatever the components around them, and what is left to cluster is smaller (the
@@ -232,12 +232,15 @@ def _near_published(files: DataFrame, edges: DataFrame, mark: DataFrame, order: 
     pairs = (both.join(ids.withColumnRenamed(C.BLOB_ID, DST), DST, "left_semi")
              .join(ids.withColumnRenamed(C.BLOB_ID, SRC), SRC, "left_anti"))
     best = Window.partitionBy(SRC).orderBy(*order)  # the order reads the published file's columns
-    return ctx.checkpoint(
+    dropped = (
         pairs.withColumnRenamed(DST, C.BLOB_ID).join(published, C.BLOB_ID)
         .withColumn("_rank", F.row_number().over(best)).where("_rank = 1")
         .select(F.col(SRC).alias(C.BLOB_ID), F.col(C.BLOB_ID).alias(C.DUP_OF),
                 F.col(C.REPO_NAME).alias(C.DUP_OF_REPO_NAME), F.col(C.PATH).alias(C.DUP_OF_PATH),
                 F.col(C.SNAPSHOT_ID).alias(_DUP_OF_SNAPSHOT)))
+    # Counted, and measured for the broadcast of its (blob_id, dup_of), as it is materialised.
+    return observed_checkpoint(dropped, ctx, count=F.count(F.lit(1)),
+                               size=estimated_bytes(dropped.select(C.BLOB_ID, C.DUP_OF)))
 
 
 def _assign(files: DataFrame, labels: DataFrame, order: list[Column]) -> DataFrame:

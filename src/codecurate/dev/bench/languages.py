@@ -85,7 +85,7 @@ def synthetic_files(n: int, seed: int = 7) -> list[tuple[str, str, str]]:
 
 
 def _timed_stage(files: DataFrame, cfg: Config, spark) -> float:
-    out = stage.run(files, cfg, StageContext(spark=spark, checkpoint=lambda df: df))
+    out = stage.run(files, cfg, StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint()))
     start = time.perf_counter()
     out.write.format("noop").mode("overwrite").save()
     return time.perf_counter() - start

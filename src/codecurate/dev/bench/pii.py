@@ -138,7 +138,7 @@ def run(ctx) -> None:
     frame = spark.createDataFrame(files, f"{C.PATH} string, {C.CONTENT} string")
     frame = frame.repartition(cores * 2).cache()
     frame.count()
-    sctx = StageContext(spark=spark, checkpoint=lambda df: df)
+    sctx = StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
     stage.run(frame.limit(50), Config(), sctx).write.format("noop").mode("overwrite").save()
     start = time.perf_counter()
     stage.run(frame, Config(), sctx).write.format("noop").mode("overwrite").save()

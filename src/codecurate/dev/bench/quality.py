@@ -75,7 +75,7 @@ def run(ctx) -> None:
     frame = spark.createDataFrame(rows, f"{C.PATH} string, {C.CONTENT} string, {C.LANGUAGE} string, "
                                         f"{C.IS_GENERATED} boolean").repartition(cores * 4).cache()
     frame.count()
-    sctx = StageContext(spark=spark, checkpoint=lambda df: df)
+    sctx = StageContext(spark=spark, checkpoint=lambda df: df.localCheckpoint())
     for name, stage in (("quality", qstage.STAGE), ("decontaminate", dstage.STAGE)):
         stage.run(frame.limit(50), cfg, sctx).write.format("noop").mode("overwrite").save()  # warm workers
         start = time.perf_counter()
