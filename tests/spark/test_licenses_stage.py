@@ -95,7 +95,7 @@ def test_path_rule_on_a_hand_built_tree(spark):
         ("gh/mit", "s3", "vendor", None, ["GPL-2.0-only"], ["text:GPL-2.0-only:vendor/COPYING"]),
         ("o/py", "s6", "py/LICENSE.python", None, ["PSF-2.0"], ["text:PSF-2.0:py/LICENSE.python"]),
     ], SCANS_SCHEMA)
-    out = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig())
+    out = stage.classify(files, scans, LicensesConfig())
     got = {r[C.PATH] + "@" + r[C.SNAPSHOT_ID]: (r[C.DETECTED_LICENSES], r[C.LICENSE_TYPE]) for r in out.collect()}
     assert got == {
         "LICENSE@s1": (["MIT"], "permissive"),
@@ -122,7 +122,7 @@ def test_path_rule_on_a_hand_built_tree(spark):
         "py/x.py@s6": ([], "no_license"),
     }
     # ... unless asked to behave exactly like the-stack-v2
-    stack = stage.classify(files, stage.path_licenses(files, scans), LicensesConfig(copyleft_overrides_gha=False))
+    stack = stage.classify(files, scans, LicensesConfig(copyleft_overrides_gha=False))
     v2 = {r[C.PATH]: r[C.LICENSE_TYPE] for r in stack.filter(stack[C.SNAPSHOT_ID] == "s3").collect()}
     assert v2 == {"vendor/COPYING": "permissive", "vendor/v.c": "permissive", "app.py": "permissive"}
     assert out.columns == files.columns + [C.DETECTED_LICENSES, C.LICENSE_TYPE, C.LICENSE_EVIDENCE]

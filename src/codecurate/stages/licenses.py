@@ -110,8 +110,10 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     # rejects alone).
     read = with_content(narrowed(files, *_FILE_KEYS, C.GHA_LICENSE_ID), cfg, ctx.contents())
     heads = read.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(HEADER))
-    # Both tables are measured while they are materialised (observed_checkpoint).
-    inputs = with_decision_id(heads.join(path_licenses(files, license_scopes(scans, lc)), list(_FILE_KEYS), "left"))
+    # The tables below are measured while they are materialised (observed_checkpoint).
+    folders = folder_licenses(files, license_scopes(scans, lc))
+    folders, seen = observed_checkpoint(folders, ctx, size=estimated_bytes(folders))
+    inputs = with_decision_id(path_licenses(heads, hinted(folders, seen["size"], cfg)))
     by_file = [*_FILE_KEYS, _DECISION_ID]
     inputs, seen = observed_checkpoint(inputs, ctx, size=estimated_bytes(inputs.select(*by_file)))
     by_file = hinted(inputs.select(*by_file), seen["size"], cfg)
@@ -305,52 +307,65 @@ def ancestor_dirs(path: F.Column) -> F.Column:
     )
 
 
-def path_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
-    """(repo, snapshot, path, _path_licenses, _path_evidence) for files a license scope covers.
+def folder_licenses(files: DataFrame, scopes: DataFrame) -> DataFrame:
+    """Per folder of `files` (repo, snapshot, _folder): what the path rule finds for the files in
+    it, for path_licenses.
 
     A file is covered by the scopes of its folder and every folder above it, by a scope that
     is its own path (LICENSE.python), and by a Files: glob under one of its folders that
     matches it. The files of one folder share the first kind, by far the most common: it is
-    found once per folder (a few per cent of the rows exploding every file's ancestors took),
-    and only the files of snapshots with a Files: glob are matched file by file.
+    found once per folder (a few per cent of the rows exploding every file's ancestors took).
+    The other two are kept per folder as lists (the globs under its scopes, the scopes that
+    are one of its files' paths), which each file then matches against its path.
     """
     keys = [C.REPO_NAME, C.SNAPSHOT_ID]
     by_dir = scopes.groupBy(*keys, DIR, PATTERN).agg(
         F.flatten(F.collect_list(LICENSES)).alias(LICENSES), F.flatten(F.collect_list(EVIDENCE)).alias(EVIDENCE))
     plain = F.col(PATTERN).isNull()
-    folder, globs, owned = "_folder", "_globs", "_owned"
-    located = files.select(*keys, C.PATH, license_dir(F.col(C.PATH)).alias(folder))
-    folders = located.select(*keys, folder).distinct()
+    folders = files.select(*keys, license_dir(F.col(C.PATH)).alias(_FOLDER)).distinct()
     # Per folder, once: the licenses of its own and its ancestors' scopes, final (sorted,
-    # distinct), and the Files: globs under them (numpy.libs/libgfortran*.so), which each of
-    # its files then matches against its path. A folder's ancestors are its path's, without
-    # the path ("a/b" -> "", "a", "a/b").
-    ancestors = F.array_distinct(ancestor_dirs(F.col(folder)))
+    # distinct), and the Files: globs under them (numpy.libs/libgfortran*.so). A folder's
+    # ancestors are its path's, without the path ("a/b" -> "", "a", "a/b").
+    ancestors = F.array_distinct(ancestor_dirs(F.col(_FOLDER)))
     inherited = (
-        folders.select(*keys, folder, F.explode(ancestors).alias(DIR))
+        folders.select(*keys, _FOLDER, F.explode(ancestors).alias(DIR))
         .join(by_dir, [*keys, DIR])
-        .groupBy(*keys, folder)
+        .groupBy(*keys, _FOLDER)
         .agg(_sorted_union(F.when(plain, F.col(LICENSES))).alias(PATH_LICENSES),
              _sorted_union(F.when(plain, F.col(EVIDENCE))).alias(PATH_EVIDENCE),
-             F.collect_list(F.when(~plain, F.struct(PATTERN, LICENSES, EVIDENCE))).alias(globs))
+             F.collect_list(F.when(~plain, F.struct(PATTERN, LICENSES, EVIDENCE))).alias(_GLOBS))
     )
     # Scopes that are one file's path (LICENSE.python covers itself), kept by that file's folder.
     own = (by_dir.where(plain)
-           .select(*keys, license_dir(F.col(DIR)).alias(folder), F.struct(DIR, LICENSES, EVIDENCE).alias(owned))
-           .groupBy(*keys, folder).agg(F.collect_list(owned).alias(owned)))
-    per_folder = folders.join(inherited, [*keys, folder], "left").join(own, [*keys, folder], "left")
-    hits = [F.filter(globs, lambda g: F.regexp_like(F.col(C.PATH), g[PATTERN])),
-            F.filter(owned, lambda o: o[DIR] == F.col(C.PATH))]
-    found = []
+           .select(*keys, license_dir(F.col(DIR)).alias(_FOLDER), F.struct(DIR, LICENSES, EVIDENCE).alias(_OWNED))
+           .groupBy(*keys, _FOLDER).agg(F.collect_list(_OWNED).alias(_OWNED)))
+    return folders.join(inherited, [*keys, _FOLDER], "left").join(own, [*keys, _FOLDER], "left")
+
+
+def path_licenses(rows: DataFrame, folders: DataFrame) -> DataFrame:
+    """`rows` (repo, snapshot, path, ...) with _path_licenses and _path_evidence: what the path
+    rule finds for each file (folder_licenses of files that include them), null when nothing.
+
+    One join by folder: the per-folder table is small (broadcast when measured so), and the
+    rows, which carry SPDX heads, stream past it."""
+    keys = [C.REPO_NAME, C.SNAPSHOT_ID]
+    hits = [F.filter(_GLOBS, lambda g: F.regexp_like(F.col(C.PATH), g[PATTERN])),
+            F.filter(_OWNED, lambda o: o[DIR] == F.col(C.PATH))]
+    found = {}
     for name, part in ((PATH_LICENSES, LICENSES), (PATH_EVIDENCE, EVIDENCE)):
         parts = [F.col(name), *[F.flatten(F.transform(hit, _field(part))) for hit in hits]]
         parts = [F.coalesce(x, F.array().cast("array<string>")) for x in parts]
-        found.append(F.array_sort(F.array_distinct(F.concat(*parts))).alias(name))
+        found[name] = F.array_sort(F.array_distinct(F.concat(*parts)))
+    covered = F.size(found[PATH_LICENSES]) > 0
     return (
-        located.join(per_folder, [*keys, folder])
-        .select(*keys, C.PATH, *found)
-        .where(F.size(PATH_LICENSES) > 0)
+        rows.withColumn(_FOLDER, license_dir(F.col(C.PATH)))
+        .join(folders, [*keys, _FOLDER], "left")
+        .select(*rows.columns, *[F.when(covered, column).alias(name) for name, column in found.items()])
     )
+
+
+# folder_licenses' columns beside the path rule's two
+_FOLDER, _GLOBS, _OWNED = "_folder", "_globs", "_owned"
 
 
 def _field(name: str):
@@ -381,11 +396,12 @@ def spdx_header(lc: LicensesConfig) -> Column:
     return F.when(F.col(C.CONTENT).contains(SPDX_MARKER), F.when(F.instr(head, SPDX_MARKER) > 0, head))
 
 
-def classify(files: DataFrame, by_path: DataFrame, lc: LicensesConfig) -> DataFrame:
+def classify(files: DataFrame, scopes: DataFrame, lc: LicensesConfig) -> DataFrame:
     """Adds detected_licenses (path rule + the file's own SPDX headers), license_type and
-    license_evidence (kind:id:source of each decided id; kept on rejects only)."""
-    joined = files.drop(*_DECISION).withColumn(HEADER, spdx_header(lc)).join(by_path, list(_FILE_KEYS), "left")
-    inputs = with_decision_id(joined)
+    license_evidence (kind:id:source of each decided id; kept on rejects only). `scopes`:
+    license_scopes' rows for the files' snapshots."""
+    headed = files.drop(*_DECISION).withColumn(HEADER, spdx_header(lc))
+    inputs = with_decision_id(path_licenses(headed, folder_licenses(files, scopes)))
     columns = [F.col(c) for c in files.columns if c not in _DECISION]
     return inputs.join(decide(inputs, lc), _DECISION_ID).select(*columns, *_DECISION)
 

@@ -504,7 +504,7 @@ def approximate_comparison(ctx, frame, scans, trees: list[PackageTree], cfg, exp
         f"{stage.NORM_KEY} string, _full {evidence_type.simpleString()}")
     scans_full = (scans.join(replaced, stage.NORM_KEY, "left")
                   .withColumn(stage.EVIDENCE, F.coalesce(F.col("_full"), F.col(stage.EVIDENCE))).drop("_full"))
-    tagged = stage.classify(frame, stage.path_licenses(frame, stage.license_scopes(scans_full, lc)), lc)
+    tagged = stage.classify(frame, stage.license_scopes(scans_full, lc), lc)
     kept = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
     rows = tagged.select(C.REPO_NAME, C.PATH, kept.alias("kept"), C.LICENSE_TYPE).collect()
     result = score(((r[C.REPO_NAME], r[C.PATH], r["kept"], r[C.LICENSE_TYPE]) for r in rows), expect)
