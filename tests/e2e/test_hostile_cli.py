@@ -209,3 +209,22 @@ def test_readme_exit_codes_row_by_row(capsys, spark, tmp_path, export):
     for code in (2, 3, 4):
         one_line(seen[code][1])
     assert "verification failed" in rows[1] and "nothing to release" in rows[4]
+
+
+def test_corrupt_first_stripe_is_found_by_the_start_up_sample_and_names_the_table(capsys, spark, tmp_path):
+    # The tables are sampled together in one Spark job; when that fails, each is sampled alone
+    # so that the error names the one at fault, before any work.
+    export = small_export(tmp_path / "export")
+    path = export / "orc" / "revision" / "revision-0.orc"
+    table = orc.read_table(path)
+    orc.write_table(pa.concat_tables([table] * 2000), str(path), compression="zstd")
+    data = bytearray(path.read_bytes())
+    # the first stripe's streams (after the 3-byte "ORC" magic), not the file footer at the end
+    end = len(data) // 3
+    data[3:end] = b"\xff" * (end - 3)
+    path.write_bytes(bytes(data))
+    code, err = cli(capsys, "run", *args(export, tmp_path / "out"), "--no-release")
+    line = one_line(err)
+    assert code == errors.EXIT_USAGE, line
+    assert "table 'revision'" in line and "corrupt or not ORC" in line
+    assert not (tmp_path / "out" / "runs").exists() or not list((tmp_path / "out").glob("runs/*/extract/status.json"))
