@@ -212,7 +212,7 @@ def test_a_later_run_reuses_scans_by_normalised_text(spark, broadcast_max_mb):
     first = _files(spark, [("o/r", "s1", "LICENSE", None, mit), ("o/r", "s1", "a.py", None, "a = 1")])
     earlier = StageContext(spark=spark, checkpoint=lambda df: df.checkpoint(eager=True), log=lambda _: None)
     stage.run(first, Config(), earlier).collect()
-    _, stored = earlier.stored_results
+    _, stored, _ = earlier.stored_results
     store = stored.select(*stage.RESULTS.key, *[f.name for f in stage.RESULTS.results])  # as the runner writes it
 
     second = _files(spark, [
@@ -228,7 +228,7 @@ def test_a_later_run_reuses_scans_by_normalised_text(spark, broadcast_max_mb):
     got = _by_path(out)
     assert got["b.py"] == (["MIT"], "permissive", None)
     assert got["c.c"] == (["GPL-3.0-only"], "non_permissive", "license_non_permissive")
-    _, now = ctx.stored_results
+    _, now, _ = ctx.stored_results
     assert sorted(r[REUSED] for r in now.collect()) == [False, True]
     assert ctx.metrics["license_files"] == 2
     assert ctx.metrics["license_texts_scanned"] == 1  # the GPL; the fork's MIT scan was reused

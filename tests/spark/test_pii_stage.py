@@ -91,7 +91,7 @@ def test_stage_redacts_counts_and_rejects_dense(spark, capsys):
     assert published["b3"] == "def add(a, b):\n    return a + b\n"
     # The store keeps the text of files a redaction changed, and null for the others (their
     # text is their content): a later run joins back a few redacted files, not every file.
-    _, stored = ctx.stored_results
+    _, stored, _ = ctx.stored_results
     store = {r[C.BLOB_ID]: r[C.CONTENT] for r in stored.collect()}
     assert store["b1"] == normal[C.REDACTED_CONTENT] and store["b3"] is None
 

@@ -31,8 +31,6 @@ from codecurate.run.layout import DECODED, OutputRoot, RunDir, previous_run
 from codecurate.spark.taskstats import task_time_spread
 from codecurate.stages import registry
 from codecurate.stages.base import (
-    INPUT_BYTES,
-    REUSED,
     ContentResults,
     Source,
     Stage,
@@ -326,23 +324,16 @@ def _previously_published(spark, run: Run):
 def _write_content_results(run: Run, name: str, ctx: StageContext) -> dict[str, Any] | None:
     """Write the stage's per-content answers (reused and computed) as this run's store; return
     how many rows and bytes were reused and computed."""
-    from pyspark.sql import functions as F
-
     if ctx.stored_results is None:
         return None
-    spec, stored = ctx.stored_results
-    counts = {row[0]: (row[1], row[2] or 0) for row in stored.groupBy(REUSED).agg(
-        F.count(F.lit(1)), F.sum(INPUT_BYTES)).collect()}
+    spec, stored, counts = ctx.stored_results
     columns = [*spec.key, *(f.name for f in spec.results)]
     (stored.select(*columns).write.option("compression", "zstd")
      .parquet(str(run.dir.content_results(name))))
     earlier = run.previous
     reuse = {
         "from_run": earlier.run_id if earlier is not None else None,
-        "rows_reused": counts.get(True, (0, 0))[0],
-        "rows_computed": counts.get(False, (0, 0))[0],
-        "bytes_reused": counts.get(True, (0, 0))[1],
-        "bytes_computed": counts.get(False, (0, 0))[1],
+        **counts,  # rows and bytes reused and computed, counted as the store was materialised
     }
     run.dir.write_content_results_info(name, {**spec.describe(run.cfg), "reuse": reuse})
     return reuse

@@ -59,7 +59,8 @@ class StageContext:
     # Incremental runs: the earlier run's answers for a stage's ContentResults (None: nothing
     # to reuse), and what this stage computed or reused, for the runner to write as the store.
     previous_results: Callable[[ContentResults], DataFrame | None] | None = None
-    stored_results: tuple[ContentResults, DataFrame] | None = None
+    # (spec, rows, their counts: rows_reused, rows_computed, bytes_reused, bytes_computed)
+    stored_results: tuple[ContentResults, DataFrame, dict[str, int]] | None = None
     # Incremental runs: the rows the earlier run published (its last stage's kept rows).
     previously_published: Callable[[], DataFrame | None] | None = None
     # The run's contents table (blob_id, content; see with_content), once the source stored it;
@@ -355,10 +356,17 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
     union = computed if reused is None else computed.unionByName(reused)
     # The stage joins these answers back onto its files: by broadcast when they are few,
     # measured while they are materialised.
+    # The same pass counts what was reused and computed, for the store's figures.
     answers = join_results(union, sizes, key)
-    stored, seen = observed_checkpoint(answers, ctx, size=estimated_bytes(answers.select(*names, REUSED)))
-    ctx.stored_results = (spec, stored)
-    return hinted(stored.select(*names, REUSED), seen["size"], cfg)
+    reused_, bytes_ = F.col(REUSED), F.col(INPUT_BYTES)
+    stored, seen = observed_checkpoint(
+        answers, ctx, size=estimated_bytes(answers.select(*names, REUSED)),
+        rows_reused=F.count(F.when(reused_, 1)), rows_computed=F.count(F.when(~reused_, 1)),
+        bytes_reused=F.coalesce(F.sum(F.when(reused_, bytes_)), F.lit(0)),
+        bytes_computed=F.coalesce(F.sum(F.when(~reused_, bytes_)), F.lit(0)))
+    size = seen.pop("size")
+    ctx.stored_results = (spec, stored, seen)
+    return hinted(stored.select(*names, REUSED), size, cfg)
 
 
 def join_results(rows: DataFrame, results: DataFrame, key: Iterable[str]) -> DataFrame:
