@@ -27,6 +27,7 @@ from codecurate.stages.base import (
     SourceResult,
     StageContext,
     broadcast_if_small,
+    estimated_bytes,
     hinted,
     mark_dropped,
     measured_bytes,
@@ -321,9 +322,11 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
     for frame in bad[1:]:
         rejected = rejected.unionByName(frame)
     # one reason per root: tree_cycle before tree_too_large (alphabetical = this order)
-    rejected = ctx.checkpoint(rejected.groupBy("_root").agg(F.min("_bad").alias("_bad")))
+    rejected = rejected.groupBy("_root").agg(F.min("_bad").alias("_bad"))
+    rejected, seen = observed_checkpoint(rejected, ctx, size=estimated_bytes(rejected))
     # Materialised: the files, the empty-tree check and the repository rejects all read it.
-    return ctx.checkpoint(result.join(rejected, "_root", "left_anti")), rejected
+    # The rejected roots are few (none on most exports): broadcast, the files are not shuffled.
+    return ctx.checkpoint(result.join(hinted(rejected, seen["size"], cfg), "_root", "left_anti")), rejected
 
 
 def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None, max_entries: int,
@@ -390,7 +393,11 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     visits = ctx.checkpoint(_with_metadata(visits, export))
     chosen, no_branch = _resolve_branches(visits, export, ctx)
     repos, no_revision = _with_revisions(chosen, export)
-    repos = ctx.checkpoint(_mark_duplicate_repos(repos))
+    # One row per repository: broadcast to the joins below when they measure small, so the
+    # walked files stream past them.
+    repos = _mark_duplicate_repos(repos)
+    repos, seen = observed_checkpoint(repos, ctx, size=estimated_bytes(repos))
+    repos = hinted(repos, seen["size"], cfg)
 
     walked, bad_trees = _walk(repos.select(C.DIRECTORY_ID), export, cfg, ctx)
     files = repos.join(walked, repos[C.DIRECTORY_ID] == walked["_root"]).drop("_root")
