@@ -301,10 +301,10 @@ def with_content(rows: DataFrame, cfg: Config, contents: DataFrame | None, size:
     `contents` is the run's contents table (blob_id, content, ...), or None when `rows` carry
     their content already (a frame built in memory). The rows are looked up by blob_id: the
     source stores the blob of every file it keeps, once, so each row finds exactly one text. When
-    the rows are few (`size`, their measured_bytes when the caller has it, else measured here;
-    spark.broadcast_max_mb) they are broadcast and only the files of
-    the contents table that hold their blobs stream past them (_holding); otherwise both are
-    shuffled, the way every content join is at SWH scale.
+    the rows are few (spark.broadcast_max_mb; `size` is their measured_bytes when the caller
+    has it, else they are measured here) they are broadcast, and only the files of the contents
+    table that hold their blobs stream past them (_holding); otherwise both are shuffled, the
+    way every content join is at SWH scale.
     """
     if C.CONTENT not in rows.columns:
         if contents is None:
@@ -346,17 +346,16 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
         todo = rows.join(broadcast_if_small(previous.select(*key), cfg), key, "left_anti")
     if C.CONTENT not in todo.columns:
         # One row per key, narrowed to what finds its text: the only rows whose content this
-        # stage reads.
-        # Materialised and measured in one pass: with_content reads them twice (to find the
-        # files of the contents table that hold their texts, then to join them).
+        # stage reads. Materialised and measured in one pass: with_content reads them twice
+        # (to find the files of the contents table that hold their texts, then to join them).
         todo = narrowed(todo, *key).dropDuplicates(key)
         todo, seen = observed_checkpoint(todo, ctx, size=estimated_bytes(todo))
         todo = with_content(todo, cfg, ctx.contents(), size=seen["size"])
     computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
     union = computed if reused is None else computed.unionByName(reused)
     # The stage joins these answers back onto its files: by broadcast when they are few,
-    # measured while they are materialised.
-    # The same pass counts what was reused and computed, for the store's figures.
+    # measured while they are materialised; the same pass counts what was reused and
+    # computed, for the store's figures.
     answers = join_results(union, sizes, key)
     reused_, bytes_ = F.col(REUSED), F.col(INPUT_BYTES)
     stored, seen = observed_checkpoint(
