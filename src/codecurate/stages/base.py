@@ -238,6 +238,13 @@ def observed_checkpoint(frame: DataFrame, ctx: StageContext, **aggregates: Colum
     return done, observation.get
 
 
+def hinted_checkpoint(frame: DataFrame, ctx: StageContext, cfg: Config) -> DataFrame:
+    """ctx.checkpoint(frame), hinted for broadcast when it holds at most spark.broadcast_max_mb:
+    measured by the pass that materialises it (observed_checkpoint)."""
+    done, seen = observed_checkpoint(frame, ctx, size=estimated_bytes(frame))
+    return hinted(done, seen["size"], cfg)
+
+
 def broadcast_if_small(frame: DataFrame, cfg: Config) -> DataFrame:
     """`frame` hinted for broadcast when it holds at most `spark.broadcast_max_mb`, else as is.
 

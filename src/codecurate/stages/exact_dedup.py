@@ -8,14 +8,7 @@ from pyspark.sql import functions as F
 from codecurate import columns as C
 from codecurate.config import Config
 from codecurate.reasons import DropReason
-from codecurate.stages.base import (
-    Stage,
-    StageContext,
-    estimated_bytes,
-    hinted,
-    mark_dropped,
-    observed_checkpoint,
-)
+from codecurate.stages.base import Stage, StageContext, hinted_checkpoint, mark_dropped
 from codecurate.stages.survivor import SURVIVOR_COLUMNS, survivor_order
 
 NAME = "exact_dedup"
@@ -37,9 +30,8 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
         .where(F.col(_RANK) == 1)
         .select(F.col(C.BLOB_ID).alias(f"{_SURVIVOR}_blob"),
                 *[F.col(c).alias(f"{_SURVIVOR}_{c}") for c in _IDENTITY]))
-    survivors, seen = observed_checkpoint(survivors, ctx, size=estimated_bytes(survivors))
     # Files join their blob's survivor by broadcast when the survivors are few, else by a shuffle.
-    joined = files.join(hinted(survivors, seen["size"], cfg),
+    joined = files.join(hinted_checkpoint(survivors, ctx, cfg),
                         F.col(C.BLOB_ID).eqNullSafe(F.col(f"{_SURVIVOR}_blob")), "left")
     # A row is its blob's survivor when it is that row: (repo_name, path, snapshot_id) name one
     # file of one snapshot, and extract keeps one repository per root directory.

@@ -27,8 +27,8 @@ from codecurate.stages.base import (
     SourceResult,
     StageContext,
     broadcast_if_small,
-    estimated_bytes,
     hinted,
+    hinted_checkpoint,
     mark_dropped,
     measured_bytes,
     observed_checkpoint,
@@ -323,10 +323,10 @@ def _walk(roots: DataFrame, export: SwhExport, cfg: Config, ctx: StageContext) -
         rejected = rejected.unionByName(frame)
     # one reason per root: tree_cycle before tree_too_large (alphabetical = this order)
     rejected = rejected.groupBy("_root").agg(F.min("_bad").alias("_bad"))
-    rejected, seen = observed_checkpoint(rejected, ctx, size=estimated_bytes(rejected))
     # Materialised: the files, the empty-tree check and the repository rejects all read it.
     # The rejected roots are few (none on most exports): broadcast, the files are not shuffled.
-    return ctx.checkpoint(result.join(hinted(rejected, seen["size"], cfg), "_root", "left_anti")), rejected
+    rejected = hinted_checkpoint(rejected, ctx, cfg)
+    return ctx.checkpoint(result.join(rejected, "_root", "left_anti")), rejected
 
 
 def _over_cap(frontier: DataFrame, sizes: DataFrame, totals: DataFrame | None, max_entries: int,
@@ -395,9 +395,7 @@ def run(export: SwhExport, cfg: Config, ctx: StageContext) -> SourceResult:
     repos, no_revision = _with_revisions(chosen, export)
     # One row per repository: broadcast to the joins below when they measure small, so the
     # walked files stream past them.
-    repos = _mark_duplicate_repos(repos)
-    repos, seen = observed_checkpoint(repos, ctx, size=estimated_bytes(repos))
-    repos = hinted(repos, seen["size"], cfg)
+    repos = hinted_checkpoint(_mark_duplicate_repos(repos), ctx, cfg)
 
     walked, bad_trees = _walk(repos.select(C.DIRECTORY_ID), export, cfg, ctx)
     files = repos.join(walked, repos[C.DIRECTORY_ID] == walked["_root"]).drop("_root")

@@ -39,6 +39,7 @@ from codecurate.stages.base import (
     content_results,
     estimated_bytes,
     hinted,
+    hinted_checkpoint,
     join_results,
     mark_dropped,
     narrowed,
@@ -114,17 +115,15 @@ def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     read = with_content(narrowed(files, *_FILE_KEYS, C.GHA_LICENSE_ID), cfg, ctx.contents())
     heads = read.select(*_FILE_KEYS, C.GHA_LICENSE_ID, spdx_header(lc).alias(HEADER))
     # The tables below are measured while they are materialised (observed_checkpoint).
-    folders = folder_licenses(files, license_scopes(scans, lc))
-    folders, seen = observed_checkpoint(folders, ctx, size=estimated_bytes(folders))
-    inputs = with_decision_id(path_licenses(heads, hinted(folders, seen["size"], cfg)))
-    by_file = [*_FILE_KEYS, _DECISION_ID]
-    inputs, seen = observed_checkpoint(inputs, ctx, size=estimated_bytes(inputs.select(*by_file)))
-    by_file = hinted(inputs.select(*by_file), seen["size"], cfg)
+    folders = hinted_checkpoint(folder_licenses(files, license_scopes(scans, lc)), ctx, cfg)
+    inputs = with_decision_id(path_licenses(heads, folders))
+    file_keys = [*_FILE_KEYS, _DECISION_ID]
+    inputs, seen = observed_checkpoint(inputs, ctx, size=estimated_bytes(inputs.select(*file_keys)))
+    by_file = hinted(inputs.select(*file_keys), seen["size"], cfg)
     keep = F.col(C.LICENSE_TYPE).isin(list(lc.keep_types))
     decisions = decide(inputs, lc).withColumn(C.LICENSE_EVIDENCE, F.when(~keep, F.col(C.LICENSE_EVIDENCE)))
-    decisions, seen = observed_checkpoint(decisions, ctx, size=estimated_bytes(decisions))
     tagged = join_results(files.drop(*_DECISION), by_file, _FILE_KEYS)
-    tagged = join_results(tagged, hinted(decisions, seen["size"], cfg), [_DECISION_ID]).drop(_DECISION_ID)
+    tagged = join_results(tagged, hinted_checkpoint(decisions, ctx, cfg), [_DECISION_ID]).drop(_DECISION_ID)
     return mark_dropped(tagged, ~keep, DropReason.LICENSE_NON_PERMISSIVE)
 
 

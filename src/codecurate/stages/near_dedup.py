@@ -316,8 +316,9 @@ def _survivors_on_driver(files: DataFrame, rows: list, signed: DataFrame, nd: Ne
     """_survivors for a graph of at most near_dedup.driver_graph_max_edges edges, whose edges
     `rows` were collected (ids only): the same decisions, with the components, survivors and
     releases of every round on the driver, and the re-check of each round (with
-    `recheck_survivor`; else one round) one Spark job scoring the members against their survivors. The rounds in Spark cost ~3 s of jobs each
-    whatever the graph's size (5 rounds on the 1.1 GB scale corpus).
+    `recheck_survivor`; else one round) one Spark job scoring the members against their
+    survivors. The rounds in Spark cost ~3 s of jobs each whatever the graph's size (5 rounds
+    on the 1.1 GB scale corpus).
 
     Each clustered blob's file that goes first in survivor order, and that order over the
     blobs, are taken in one sort; a component's survivor is its member that goes first.
