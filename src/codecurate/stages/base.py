@@ -326,6 +326,15 @@ def with_content(rows: DataFrame, cfg: Config, contents: DataFrame | None, size:
     return rows
 
 
+def materialised_with_content(rows: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
+    """with_content of `rows` (narrowed, a stage's rows to compute something for), materialised
+    and measured in one pass first: with_content reads them twice (to find the files of the
+    contents table that hold their texts, then to join them), and the measure decides the
+    broadcast without a query of its own."""
+    rows, seen = observed_checkpoint(rows, ctx, size=estimated_bytes(rows))
+    return with_content(rows, cfg, ctx.contents(), size=seen["size"])
+
+
 def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: StageContext) -> DataFrame:
     """key + results + REUSED for every distinct key of `rows`: reused where an earlier run has them.
 
@@ -353,11 +362,8 @@ def content_results(rows: DataFrame, spec: ContentResults, cfg: Config, ctx: Sta
         todo = rows.join(broadcast_if_small(previous.select(*key), cfg), key, "left_anti")
     if C.CONTENT not in todo.columns:
         # One row per key, narrowed to what finds its text: the only rows whose content this
-        # stage reads. Materialised and measured in one pass: with_content reads them twice
-        # (to find the files of the contents table that hold their texts, then to join them).
-        todo = narrowed(todo, *key).dropDuplicates(key)
-        todo, seen = observed_checkpoint(todo, ctx, size=estimated_bytes(todo))
-        todo = with_content(todo, cfg, ctx.contents(), size=seen["size"])
+        # stage reads.
+        todo = materialised_with_content(narrowed(todo, *key).dropDuplicates(key), cfg, ctx)
     computed = spec.compute(todo, cfg).select(*names).dropDuplicates(key).withColumn(REUSED, F.lit(False))
     union = computed if reused is None else computed.unionByName(reused)
     # The stage joins these answers back onto its files: by broadcast when they are few,

@@ -42,6 +42,7 @@ from codecurate.stages.base import (
     hinted_checkpoint,
     join_results,
     mark_dropped,
+    materialised_with_content,
     narrowed,
     observed_checkpoint,
     with_content,
@@ -93,12 +94,10 @@ SCAN_TASKS_PER_CORE = 8
 def run(files: DataFrame, cfg: Config, ctx: StageContext) -> DataFrame:
     lc = cfg.licenses
     # One small table of license-file blobs with their text keys, read three times below: the
-    # content of license files only is looked up for it. The license files are materialised
-    # and measured in one pass first: finding them runs a Python UDF over every path, and
-    # with_content reads them twice (the contents files holding them, then the join).
-    located = narrowed(license_files(files), C.PATH, C.LENGTH_BYTES)
-    located, seen = observed_checkpoint(located, ctx, size=estimated_bytes(located))
-    blobs = ctx.checkpoint(license_blobs(with_content(located, cfg, ctx.contents(), size=seen["size"]), lc))
+    # content of license files only is looked up for it. Materialised before the lookup, which
+    # reads them twice: finding them runs a Python UDF over every path.
+    located = materialised_with_content(narrowed(license_files(files), C.PATH, C.LENGTH_BYTES), cfg, ctx)
+    blobs = ctx.checkpoint(license_blobs(located, lc))
     # ScanCode answers by normalised text: an earlier run's answers are reused (RESULTS).
     scanned = content_results(blobs, RESULTS, cfg, ctx)
     scans = ctx.checkpoint(scan_license_files(files, lc, blobs, scanned))

@@ -80,8 +80,8 @@ def with_opted_out(files: DataFrame, entries: DataFrame | None, flag: str, *, br
     owners = entries.filter(~F.col(_ENTRY).contains("/")).select(
         F.col(_ENTRY).alias("_optout_owner"), F.lit(True).alias("_by_owner"))
     opted_out = F.coalesce(F.col("_by_repo"), F.lit(False)) | F.coalesce(F.col("_by_owner"), F.lit(False))
-    # Safe to broadcast: the caller counted the list's lines first, and a list of n entries
-    # flags n repositories (an owner's entry, each of that owner's).
+    # Safe to broadcast: the caller counted the list's lines first. The names it flags (its
+    # repositories, and every repository of its owners) are names only, a few tens of bytes.
     listed = F.broadcast if broadcast else (lambda frame: frame)
 
     def matched(frame: DataFrame) -> DataFrame:
